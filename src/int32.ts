@@ -1,0 +1,45 @@
+/**
+ * The adder's arithmetic domain. The machine code works on 32-bit two's-complement integers, so every
+ * term and input is checked against this range before it can reach a page; nothing is silently truncated.
+ */
+export const INT32_MIN = -2_147_483_648;
+export const INT32_MAX = 2_147_483_647;
+
+/** The canonical decimal form that the CLI and the HTTP routes accept: an optional minus sign and digits. */
+export const DECIMAL_INTEGER_PATTERN = '^-?[0-9]+$';
+const decimalInteger = new RegExp(DECIMAL_INTEGER_PATTERN);
+
+export function isInt32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX;
+}
+
+/** Throws a RangeError naming `field` unless `value` is an integer within int32. */
+export function assertInt32(value: unknown, field: string): asserts value is number {
+  if (!isInt32(value)) {
+    throw new RangeError(
+      `${field} must be an integer from ${INT32_MIN} to ${INT32_MAX}, got ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Parses canonical decimal text ("-4", "2147483647") into an int32. Rejects what Number() would let
+ * through ("1e3", "0x10", "5.0", " 5", "") and anything outside int32, with a RangeError naming `field`.
+ */
+export function parseDecimalInt32(text: string, field: string): number {
+  if (!decimalInteger.test(text)) {
+    throw new RangeError(
+      `${field} must be a decimal integer (digits with an optional leading minus), got "${text}"`,
+    );
+  }
+  const value = Number(text);
+  if (!isInt32(value)) {
+    throw new RangeError(`${field} must be from ${INT32_MIN} to ${INT32_MAX}, got ${text}`);
+  }
+  return value === 0 ? 0 : value; // "-0" is 0
+}
+
+/** What the generated code computes for term + x: the low 32 bits, read as a signed integer. */
+export function wrappingAdd(term: number, x: number): number {
+  return (term + x) | 0;
+}

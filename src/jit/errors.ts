@@ -1,0 +1,75 @@
+/**
+ * Errors of the JIT core. Each carries a stable `code` so that callers (the CLI, the HTTP routes) can map
+ * it to an exit status or a response without matching on message text.
+ */
+export class JitError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The JIT emits x86-64 machine code and calls Linux's mmap/mprotect: anything else cannot run it. */
+export class UnsupportedPlatformError extends JitError {
+  readonly platform: string;
+  readonly arch: string;
+  constructor(platform: string, arch: string) {
+    super(
+      'JIT_UNSUPPORTED_PLATFORM',
+      `babyjit needs Linux on x86-64 (it emits x86-64 machine code and maps it with Linux's mmap); ` +
+        `this is ${platform} on ${arch}`,
+    );
+    this.platform = platform;
+    this.arch = arch;
+  }
+}
+
+/** A system call failed: names the call, the errno's symbol and number, and the C library's reading of it. */
+export class SyscallError extends JitError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly errnoName: string;
+  constructor(
+    syscall: string,
+    errno: number,
+    errnoName: string,
+    description: string,
+    detail?: string,
+    code = 'JIT_SYSCALL_FAILED',
+  ) {
+    super(
+      code,
+      `${syscall} failed with ${errnoName} (errno ${errno}): ${description}${detail ? `; ${detail}` : ''}`,
+    );
+    this.syscall = syscall;
+    this.errno = errno;
+    this.errnoName = errnoName;
+  }
+}
+
+/**
+ * The kernel refused to make a page executable. Hosts do this on purpose (SELinux deny_execmem, systemd
+ * MemoryDenyWriteExecute=yes, prctl PR_SET_MDWE, some seccomp profiles): a JIT cannot work there at all.
+ */
+export class ExecutableMemoryDeniedError extends SyscallError {
+  constructor(errno: number, errnoName: string, description: string) {
+    super(
+      'mprotect(PROT_READ|PROT_EXEC)',
+      errno,
+      errnoName,
+      description,
+      'executable memory is not permitted in this process: the host forbids making memory executable ' +
+        '(e.g. SELinux deny_execmem, systemd MemoryDenyWriteExecute=yes, prctl PR_SET_MDWE or a seccomp filter)',
+      'JIT_EXEC_MEMORY_DENIED',
+    );
+  }
+}
+
+/** A caller used an adder or page after it was released: refusing is what keeps us out of unmapped memory. */
+export class ReleasedError extends JitError {
+  constructor(what: string) {
+    super('JIT_RELEASED', `${what} has been released; its page is no longer mapped`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The few C library calls the JIT needs, bound through koffi, with every failure turned into a typed error.
+ *
+ * Addresses travel as plain JS numbers (`uintptr_t`/`intptr_t` in the prototypes): x86-64 user space
+ * addresses fit in 47 bits, well inside a double's 53, and numbers are cheaper than BigInt on the hot path.
+ * They never leave the JIT core; no caller is meant to show one to anybody.
+ */
+import koffi from 'koffi';
+import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from './errors.js';
+
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const PROT_EXEC = 0x4;
+const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
+const MAP_FAILED = -1;
+const SC_PAGESIZE = 30; // _SC_PAGESIZE in glibc's <unistd.h> on Linux
+
+/** Throws UnsupportedPlatformError unless this is Linux on x86-64, the only platform the JIT can serve. */
+export function assertSupportedPlatform(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): void {
+  if (platform !== 'linux' || arch !== 'x64') throw new UnsupportedPlatformError(platform, arch);
+}
+
+interface LibcBindings {
+  mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number;
+  mprotect(addr: number, length: number, prot: number): number;
+  munmap(addr: number, length: number): number;
+  memcpyToAddress(dest: number, src: Uint8Array, length: number): void;
+  memcpyFromAddress(dest: Uint8Array, src: number, length: number): void;
+  sysconf(name: number): number;
+  strerror(errnum: number): string;
+}
+
+let bindings: LibcBindings | undefined;
+
+/** Loaded on first use so that merely importing the JIT on another platform fails with a clear message. */
+function libc(): LibcBindings {
+  if (bindings) return bindings;
+  assertSupportedPlatform();
+  const lib = koffi.load('libc.so.6');
+  bindings = {
+    mmap: lib.func(
+      'intptr_t mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, int64_t offset)',
+    ),
+    mprotect: lib.func('int mprotect(uintptr_t addr, size_t length, int prot)'),
+    munmap: lib.func('int munmap(uintptr_t addr, size_t length)'),
+    memcpyToAddress: lib.func('memcpy', 'void', ['uintptr_t', 'const uint8_t *', 'size_t']),
+    memcpyFromAddress: lib.func('memcpy', 'void', ['_Out_ uint8_t *', 'uintptr_t', 'size_t']),
+    sysconf: lib.func('long sysconf(int name)'),
+    strerror: lib.func('const char *strerror(int errnum)'),
+  };
+  return bindings;
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(koffi.os.errno as Record<string, number>).map(([name, value]) => [value, name]),
+);
+
+/** Builds the typed error for the errno that the last call left behind. */
+function syscallFailure(syscall: string): SyscallError {
+  const errno = koffi.errno();
+  return new SyscallError(syscall, errno, errnoNames.get(errno) ?? 'UNKNOWN', libc().strerror(errno));
+}
+
+let cachedPageSize: number | undefined;
+
+export function pageSize(): number {
+  if (cachedPageSize === undefined) {
+    const size = Number(libc().sysconf(SC_PAGESIZE));
+    if (!(size > 0)) throw syscallFailure('sysconf(_SC_PAGESIZE)');
+    cachedPageSize = size;
+  }
+  return cachedPageSize;
+}
+
+/** A fresh private, anonymous, read+write mapping of `length` bytes. */
+export function mapReadWrite(length: number): number {
+  const address = libc().mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (address === MAP_FAILED) throw syscallFailure('mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)');
+  return address;
+}
+
+/**
+ * Seals a mapping read+execute. Write is dropped in the same call, so the page is never writable and
+ * executable at once (W^X). EACCES/EPERM here means the host forbids executable memory, which deserves its
+ * own error: retrying or freeing memory will not help.
+ */
+export function sealReadExecute(address: number, length: number): void {
+  if (libc().mprotect(address, length, PROT_READ | PROT_EXEC) === 0) return;
+  const errno = koffi.errno();
+  const { EACCES, EPERM } = koffi.os.errno as Record<string, number>;
+  if (errno === EACCES || errno === EPERM) {
+    throw new ExecutableMemoryDeniedError(errno, errnoNames.get(errno) ?? 'UNKNOWN', libc().strerror(errno));
+  }
+  throw syscallFailure('mprotect(PROT_READ|PROT_EXEC)');
+}
+
+export function unmap(address: number, length: number): void {
+  if (libc().munmap(address, length) !== 0) throw syscallFailure('munmap');
+}
+
+export function copyToAddress(address: number, bytes: Uint8Array): void {
+  libc().memcpyToAddress(address, bytes, bytes.length);
+}
+
+export function copyFromAddress(address: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  libc().memcpyFromAddress(bytes, address, length);
+  return bytes;
+}

@@ -1,0 +1,199 @@
+/**
+ * The JIT registry: one executable page per term, compiled on the first request for that term and reused
+ * after, with a fixed capacity and least-recently-used eviction so that memory stays bounded whatever terms
+ * callers ask for.
+ *
+ * It owns every page it makes. Callers get plain data back (results, snapshots), never a page or a
+ * function, so no reference can outlive an eviction or a release.
+ */
+import { assertInt32 } from '../int32.js';
+import { ReleasedError } from './errors.js';
+import { ExecutablePage } from './page.js';
+import { encodeAdder } from './x86-64.js';
+
+export const DEFAULT_CAPACITY = 4096;
+
+export interface RegistryOptions {
+  /** Most adders (and so executable pages) alive at once. */
+  capacity?: number;
+  /** Makes the page for a term; replaceable so that tests can inject failures. */
+  compile?: (term: number) => ExecutablePage;
+}
+
+export interface AdderSummary {
+  term: number;
+  calls: number;
+  compiledAt: Date;
+}
+
+export interface AdderDetails extends AdderSummary {
+  /** The machine code as read back from the executable page. */
+  code: Uint8Array;
+}
+
+export interface RegistryStats {
+  capacity: number;
+  live: number;
+  mappedBytes: number;
+  compiles: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  releases: number;
+}
+
+/** What a lookup did: found the adder (`hit`) or compiled it on this request (`compile`). */
+export type Lookup = 'hit' | 'compile';
+
+interface Entry {
+  term: number;
+  page: ExecutablePage;
+  calls: number;
+  compiledAt: Date;
+}
+
+function compileAdderPage(term: number): ExecutablePage {
+  return ExecutablePage.seal(encodeAdder(term));
+}
+
+export class JitRegistry {
+  readonly capacity: number;
+  readonly #compile: (term: number) => ExecutablePage;
+  // A Map iterates in insertion order; re-inserting on every use keeps the least recently used first.
+  readonly #entries = new Map<number, Entry>();
+  #disposed = false;
+  #compiles = 0;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #releases = 0;
+
+  constructor(options: RegistryOptions = {}) {
+    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`capacity must be a positive integer, got ${String(capacity)}`);
+    }
+    this.capacity = capacity;
+    this.#compile = options.compile ?? compileAdderPage;
+  }
+
+  /** Compiles the adder for `term` unless it is already live. */
+  compile(term: number): { adder: AdderSummary; lookup: Lookup } {
+    const { entry, lookup } = this.#lookup(term);
+    return { adder: summarise(entry), lookup };
+  }
+
+  /** Evaluates term + x with the adder's machine code, compiling it first if needed. */
+  apply(term: number, x: number): { result: number; lookup: Lookup } {
+    assertInt32(x, 'x');
+    const { entry, lookup } = this.#lookup(term);
+    const result = entry.page.callInt32(x);
+    entry.calls += 1;
+    return { result, lookup };
+  }
+
+  /** Evaluates term + x for every x, compiling first if needed. All inputs are checked before any call. */
+  applyAll(term: number, xs: readonly number[]): { results: number[]; lookup: Lookup } {
+    for (let index = 0; index < xs.length; index += 1) assertInt32(xs[index], `xs[${index}]`);
+    const { entry, lookup } = this.#lookup(term);
+    const results = xs.map((x) => entry.page.callInt32(x));
+    entry.calls += xs.length;
+    return { results, lookup };
+  }
+
+  /** The adder for `term` with its code read back from its page, or undefined. Does not count as a use. */
+  describe(term: number): AdderDetails | undefined {
+    this.#assertUsable();
+    const entry = this.#entries.get(term);
+    if (entry === undefined) return undefined;
+    return { ...summarise(entry), code: entry.page.readCode() };
+  }
+
+  has(term: number): boolean {
+    return this.#entries.has(term);
+  }
+
+  /** Live adders, least recently used first. */
+  list(): AdderSummary[] {
+    return [...this.#entries.values()].map(summarise);
+  }
+
+  /** Unmaps the adder for `term`. Returns false if there was none. */
+  release(term: number): boolean {
+    this.#assertUsable();
+    const entry = this.#entries.get(term);
+    if (entry === undefined) return false;
+    this.#drop(entry);
+    this.#releases += 1;
+    return true;
+  }
+
+  stats(): RegistryStats {
+    const live = this.#entries.size;
+    let mappedBytes = 0;
+    for (const entry of this.#entries.values()) mappedBytes += entry.page.mappedBytes;
+    return {
+      capacity: this.capacity,
+      live,
+      mappedBytes,
+      compiles: this.#compiles,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      releases: this.#releases,
+    };
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Unmaps every page; the registry refuses all further work. Returns how many pages were released. */
+  dispose(): number {
+    if (this.#disposed) return 0;
+    this.#disposed = true;
+    const count = this.#entries.size;
+    for (const entry of [...this.#entries.values()]) this.#drop(entry);
+    return count;
+  }
+
+  #lookup(term: number): { entry: Entry; lookup: Lookup } {
+    this.#assertUsable();
+    assertInt32(term, 'term');
+    const found = this.#entries.get(term);
+    if (found !== undefined) {
+      this.#hits += 1;
+      this.#entries.delete(term);
+      this.#entries.set(term, found);
+      return { entry: found, lookup: 'hit' };
+    }
+    this.#misses += 1;
+    // Evict before compiling, so the number of mapped pages never exceeds the capacity, even for a moment.
+    if (this.#entries.size >= this.capacity) this.#evictLeastRecentlyUsed();
+    const entry: Entry = { term, page: this.#compile(term), calls: 0, compiledAt: new Date() };
+    this.#compiles += 1;
+    this.#entries.set(term, entry);
+    return { entry, lookup: 'compile' };
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    const oldest = this.#entries.values().next();
+    if (oldest.done) return;
+    this.#drop(oldest.value);
+    this.#evictions += 1;
+  }
+
+  /** Forgets the entry before unmapping, so that even a failing munmap leaves no entry without a page. */
+  #drop(entry: Entry): void {
+    this.#entries.delete(entry.term);
+    entry.page.release();
+  }
+
+  #assertUsable(): void {
+    if (this.#disposed) throw new ReleasedError('this JIT registry');
+  }
+}
+
+function summarise(entry: Entry): AdderSummary {
+  return { term: entry.term, calls: entry.calls, compiledAt: entry.compiledAt };
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from '../../src/jit/errors.js';
+import {
+  assertSupportedPlatform,
+  copyFromAddress,
+  copyToAddress,
+  mapReadWrite,
+  pageSize,
+  sealReadExecute,
+  unmap,
+} from '../../src/jit/libc.js';
+import { mappingAt } from '../support/maps.js';
+
+describe('libc bindings', () => {
+  it('reads the page size from sysconf', () => {
+    const size = pageSize();
+    assert.ok(size >= 4096 && (size & (size - 1)) === 0, `page size ${size}`);
+  });
+
+  it('maps read+write, seals read+execute, and unmaps, as /proc/self/maps shows', () => {
+    const size = pageSize();
+    const address = mapReadWrite(size);
+    try {
+      assert.equal(address % size, 0);
+      assert.equal(mappingAt(address)?.perms, 'rw-p');
+      copyToAddress(address, new Uint8Array([1, 2, 3]));
+      assert.deepEqual([...copyFromAddress(address, 3)], [1, 2, 3]);
+      sealReadExecute(address, size);
+      assert.equal(mappingAt(address)?.perms, 'r-xp');
+      assert.deepEqual([...copyFromAddress(address, 3)], [1, 2, 3]);
+    } finally {
+      unmap(address, size);
+    }
+    assert.equal(mappingAt(address), undefined);
+  });
+
+  it('turns a failing mmap into a SyscallError naming the call and ENOMEM', () => {
+    assert.throws(
+      () => mapReadWrite(2 ** 52),
+      (error: unknown) => {
+        assert.ok(error instanceof SyscallError);
+        assert.equal(error.errnoName, 'ENOMEM');
+        assert.equal(error.errno, 12);
+        assert.match(error.message, /^mmap\(.*\) failed with ENOMEM \(errno 12\): Cannot allocate memory/);
+        return true;
+      },
+    );
+  });
+
+  it('turns a failing munmap into a SyscallError naming EINVAL', () => {
+    assert.throws(() => unmap(pageSize() + 1, pageSize()), { name: 'SyscallError', errnoName: 'EINVAL' });
+  });
+
+  it('treats an mprotect failure other than EACCES/EPERM as a plain SyscallError', () => {
+    // An unaligned address is EINVAL: a bug, not a host policy, so it must not claim exec memory is denied.
+    assert.throws(
+      () => sealReadExecute(pageSize() + 1, pageSize()),
+      (error: unknown) => error instanceof SyscallError && !(error instanceof ExecutableMemoryDeniedError),
+    );
+  });
+
+  it('accepts Linux on x86-64 and names any other platform it finds', () => {
+    assert.doesNotThrow(() => assertSupportedPlatform('linux', 'x64'));
+    for (const [platform, arch] of [
+      ['darwin', 'arm64'],
+      ['linux', 'arm64'],
+      ['win32', 'x64'],
+    ] as const) {
+      assert.throws(
+        () => assertSupportedPlatform(platform, arch),
+        (error: unknown) =>
+          error instanceof UnsupportedPlatformError &&
+          error.message.includes(`this is ${platform} on ${arch}`) &&
+          error.code === 'JIT_UNSUPPORTED_PLATFORM',
+      );
+    }
+  });
+});

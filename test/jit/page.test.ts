@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { wrappingAdd } from '../../src/int32.js';
+import { ReleasedError } from '../../src/jit/errors.js';
+import { pageSize } from '../../src/jit/libc.js';
+import { ExecutablePage } from '../../src/jit/page.js';
+import { encodeAdder } from '../../src/jit/x86-64.js';
+import { isWritableAndExecutable, mappingAt, readMaps } from '../support/maps.js';
+
+const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+
+describe('ExecutablePage', () => {
+  it('is read+execute, never writable, at its own address once sealed', () => {
+    const page = ExecutablePage.seal(encodeAdder(5));
+    try {
+      const mapping = mappingAt(page.address);
+      assert.ok(mapping, 'the page is mapped');
+      assert.equal(mapping.perms, 'r-xp');
+      assert.equal(mapping.path, '', 'anonymous memory');
+      assert.equal(page.address % pageSize(), 0);
+      assert.equal(page.mappedBytes, pageSize());
+    } finally {
+      page.release();
+    }
+  });
+
+  it('runs the seed: the adder for 1 gives 2 3 4, for -4 gives -3 -2 -1', () => {
+    for (const [term, expected] of [
+      [1, [2, 3, 4]],
+      [2, [3, 4, 5]],
+      [-4, [-3, -2, -1]],
+    ] as const) {
+      const page = ExecutablePage.seal(encodeAdder(term));
+      try {
+        assert.deepEqual(
+          [1, 2, 3].map((x) => page.callInt32(x)),
+          expected,
+        );
+      } finally {
+        page.release();
+      }
+    }
+  });
+
+  it('computes (term + x) | 0 for random int32 pairs, wrap-around included', () => {
+    fc.assert(
+      fc.property(int32, fc.array(int32, { minLength: 1, maxLength: 20 }), (term, xs) => {
+        const page = ExecutablePage.seal(encodeAdder(term));
+        try {
+          for (const x of xs) assert.equal(page.callInt32(x), wrappingAdd(term, x));
+        } finally {
+          page.release();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('wraps around at the edges of int32', () => {
+    const edges = [-2147483648, -2147483647, -1, 0, 1, 2147483646, 2147483647];
+    for (const term of edges) {
+      const page = ExecutablePage.seal(encodeAdder(term));
+      try {
+        for (const x of edges) assert.equal(page.callInt32(x), wrappingAdd(term, x), `${term} + ${x}`);
+      } finally {
+        page.release();
+      }
+    }
+    const max = ExecutablePage.seal(encodeAdder(2147483647));
+    assert.equal(max.callInt32(1), -2147483648);
+    max.release();
+  });
+
+  it('reads back from the executable page exactly the bytes it was given', () => {
+    const code = encodeAdder(-2147483648);
+    const page = ExecutablePage.seal(code);
+    try {
+      assert.deepEqual(page.readCode(), code);
+    } finally {
+      page.release();
+    }
+  });
+
+  it('is gone from /proc/self/maps once released, and refuses to be called or read', () => {
+    const page = ExecutablePage.seal(encodeAdder(7));
+    const address = page.address;
+    page.release();
+    assert.equal(page.released, true);
+    assert.equal(mappingAt(address), undefined);
+    assert.throws(() => page.callInt32(1), ReleasedError);
+    assert.throws(() => page.readCode(), ReleasedError);
+    assert.doesNotThrow(() => page.release(), 'releasing twice is harmless');
+  });
+
+  it('refuses x outside int32 before calling', () => {
+    const page = ExecutablePage.seal(encodeAdder(1));
+    try {
+      assert.throws(() => page.callInt32(2 ** 31), RangeError);
+      assert.throws(() => page.callInt32(0.5), RangeError);
+    } finally {
+      page.release();
+    }
+  });
+
+  it('refuses empty code and code larger than one page', () => {
+    assert.throws(() => ExecutablePage.seal(new Uint8Array(0)), RangeError);
+    assert.throws(() => ExecutablePage.seal(new Uint8Array(pageSize() + 1)), RangeError);
+  });
+
+  it('never leaves one of its pages writable and executable at once', () => {
+    const pages = Array.from({ length: 50 }, (_, term) => ExecutablePage.seal(encodeAdder(term)));
+    try {
+      const maps = readMaps();
+      for (const page of pages) {
+        const mapping = mappingAt(page.address, maps);
+        assert.ok(mapping && !isWritableAndExecutable(mapping), `page at mapping ${mapping?.perms}`);
+        assert.equal(mapping?.perms, 'r-xp');
+      }
+    } finally {
+      for (const page of pages) page.release();
+    }
+  });
+});

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { wrappingAdd } from '../../src/int32.js';
+import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
+import { pageSize } from '../../src/jit/libc.js';
+import { ExecutablePage } from '../../src/jit/page.js';
+import { JitRegistry } from '../../src/jit/registry.js';
+import { encodeAdder } from '../../src/jit/x86-64.js';
+import { anonymousReadExecutePages, mappingAt, readMaps } from '../support/maps.js';
+
+/** A registry whose pages the test can see, so it can check them against /proc/self/maps. */
+function observedRegistry(capacity: number) {
+  const pages = new Map<number, ExecutablePage[]>();
+  const registry = new JitRegistry({
+    capacity,
+    compile: (term) => {
+      const page = ExecutablePage.seal(encodeAdder(term));
+      pages.set(term, [...(pages.get(term) ?? []), page]);
+      return page;
+    },
+  });
+  return { registry, pages, livePages: () => [...pages.values()].flat().filter((page) => !page.released) };
+}
+
+describe('JitRegistry', () => {
+  it('compiles on the first request and returns the same adder after', () => {
+    const { registry, pages } = observedRegistry(8);
+    try {
+      const first = registry.compile(5);
+      const second = registry.compile(5);
+      assert.equal(first.lookup, 'compile');
+      assert.equal(second.lookup, 'hit');
+      assert.equal(second.adder.compiledAt, first.adder.compiledAt);
+      assert.equal(pages.get(5)?.length, 1, 'one page for the term');
+      assert.deepEqual(registry.apply(5, 1), { result: 6, lookup: 'hit' });
+      assert.deepEqual(registry.apply(6, 1), { result: 7, lookup: 'compile' });
+      const stats = registry.stats();
+      assert.equal(stats.compiles, 2);
+      assert.equal(stats.hits, 2);
+      assert.equal(stats.misses, 2);
+      assert.equal(stats.live, 2);
+      assert.equal(stats.mappedBytes, 2 * pageSize());
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('evicts the least recently used adder and unmaps its page', () => {
+    const { registry, pages, livePages } = observedRegistry(3);
+    try {
+      registry.compile(1);
+      registry.compile(2);
+      registry.compile(3);
+      registry.apply(1, 0); // 1 is now the most recently used; 2 the least
+      registry.compile(4);
+      assert.deepEqual(
+        registry.list().map((adder) => adder.term),
+        [3, 1, 4],
+      );
+      assert.equal(registry.has(2), false);
+      const evicted = pages.get(2)?.[0];
+      assert.ok(evicted?.released);
+      // mmap may hand the freed address straight to the next adder's page; otherwise it must be unmapped.
+      const reused = livePages().some((page) => page.address === evicted.address);
+      assert.ok(reused || mappingAt(evicted.address) === undefined, 'the evicted page is unmapped');
+      assert.equal(registry.stats().evictions, 1);
+      // An evicted term compiles again on its next use, on a new page.
+      assert.deepEqual(registry.apply(2, 40), { result: 42, lookup: 'compile' });
+      assert.equal(pages.get(2)?.length, 2);
+      assert.equal(registry.has(3), false, '3 was then the least recently used');
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('counts calls and keeps compile times per adder', () => {
+    const registry = new JitRegistry({ capacity: 4 });
+    try {
+      const before = Date.now();
+      registry.apply(9, 1);
+      registry.applyAll(9, [1, 2, 3]);
+      const [adder] = registry.list();
+      assert.equal(adder?.term, 9);
+      assert.equal(adder?.calls, 4);
+      assert.ok(adder && adder.compiledAt.getTime() >= before && adder.compiledAt.getTime() <= Date.now());
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('applies many inputs and wraps around', () => {
+    const registry = new JitRegistry({ capacity: 4 });
+    try {
+      const xs = [-2147483648, -1, 0, 1, 2147483647];
+      assert.deepEqual(
+        registry.applyAll(2147483647, xs).results,
+        xs.map((x) => wrappingAdd(2147483647, x)),
+      );
+      assert.equal(registry.apply(2147483647, 1).result, -2147483648);
+      assert.equal(registry.apply(-2147483648, -1).result, 2147483647);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('checks every input before compiling or calling anything', () => {
+    const registry = new JitRegistry({ capacity: 4 });
+    try {
+      assert.throws(() => registry.applyAll(5, [1, 2 ** 31]), { name: 'RangeError', message: /xs\[1\]/ });
+      assert.throws(() => registry.apply(5, 1.5), { name: 'RangeError', message: /^x / });
+      assert.throws(() => registry.apply(2 ** 31, 1), { name: 'RangeError', message: /^term / });
+      assert.equal(registry.has(5), false);
+      assert.equal(registry.stats().compiles, 0);
+      assert.equal(registry.stats().misses, 0);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('describes an adder with the code read back from its page, without counting a use', () => {
+    const registry = new JitRegistry({ capacity: 4 });
+    try {
+      assert.equal(registry.describe(-4), undefined);
+      registry.compile(-4);
+      const details = registry.describe(-4);
+      assert.deepEqual(details?.code, encodeAdder(-4));
+      assert.equal(registry.stats().hits, 0);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('releases one adder on request, and a later use compiles it again', () => {
+    const { registry, pages } = observedRegistry(4);
+    try {
+      registry.compile(3);
+      assert.equal(registry.release(3), true);
+      assert.equal(registry.release(3), false);
+      assert.equal(mappingAt(pages.get(3)?.[0]?.address ?? 0), undefined);
+      assert.equal(registry.apply(3, 3).lookup, 'compile');
+      assert.equal(registry.stats().releases, 1);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('keeps no entry when a compile fails, and goes on serving', () => {
+    let failNext = true;
+    const registry = new JitRegistry({
+      capacity: 2,
+      compile: (term) => {
+        if (failNext) {
+          failNext = false;
+          throw new SyscallError('mmap', 12, 'ENOMEM', 'Cannot allocate memory');
+        }
+        return ExecutablePage.seal(encodeAdder(term));
+      },
+    });
+    try {
+      assert.throws(() => registry.apply(1, 1), SyscallError);
+      assert.equal(registry.has(1), false);
+      assert.equal(registry.stats().live, 0);
+      assert.equal(registry.stats().compiles, 0);
+      assert.deepEqual(registry.apply(1, 1), { result: 2, lookup: 'compile' });
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('rejects a capacity that is not a positive integer', () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new JitRegistry({ capacity }), RangeError);
+    }
+  });
+
+  it('keeps at most `capacity` pages mapped over 100,000 compiles, and none after dispose', () => {
+    const size = pageSize();
+    const warmup = new JitRegistry({ capacity: 1 });
+    warmup.apply(0, 0); // makes the call gate's page before the baseline is taken
+    warmup.dispose();
+    const baseline = anonymousReadExecutePages(size);
+
+    const capacity = 64;
+    const registry = new JitRegistry({ capacity });
+    let peak = 0;
+    for (let term = 0; term < 100_000; term += 1) {
+      assert.equal(registry.apply(term, 1).result, term + 1);
+      if (term % 5_000 === 0) peak = Math.max(peak, anonymousReadExecutePages(size) - baseline);
+    }
+    const maps = readMaps();
+    const mapped = anonymousReadExecutePages(size, maps) - baseline;
+    assert.ok(mapped <= capacity, `${mapped} JIT pages mapped at capacity ${capacity}`);
+    assert.ok(peak <= capacity, `peak ${peak}`);
+    assert.equal(registry.stats().live, capacity);
+    assert.equal(registry.stats().evictions, 100_000 - capacity);
+
+    registry.dispose();
+    assert.equal(anonymousReadExecutePages(size) - baseline, 0, 'no JIT page left after dispose');
+    assert.throws(() => registry.apply(1, 1), ReleasedError);
+    assert.equal(registry.dispose(), 0, 'disposing twice is harmless');
+  });
+
+  it('unmaps every page on dispose, and none of them was ever writable and executable', () => {
+    const { registry, livePages } = observedRegistry(16);
+    for (let term = 0; term < 40; term += 1) registry.compile(term);
+    const live = livePages();
+    assert.equal(live.length, 16);
+    const maps = readMaps();
+    for (const page of live) assert.equal(mappingAt(page.address, maps)?.perms, 'r-xp');
+    assert.equal(registry.dispose(), 16);
+    const after = readMaps();
+    for (const page of live) assert.equal(mappingAt(page.address, after), undefined);
+  });
+});

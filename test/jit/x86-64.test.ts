@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { disassemble, toHex } from '../../src/jit/disassemble.js';
+import { addRaxRdi, encodeAdder, encodeCallGate, movRaxImm32, ret } from '../../src/jit/x86-64.js';
+
+describe('x86-64 encoders', () => {
+  // The expected bytes are the seed program's: 48 c7 c0 <imm32 little-endian> 48 01 f8 c3.
+  const seedBytes: Array<[number, string]> = [
+    [0, '48 c7 c0 00 00 00 00 48 01 f8 c3'],
+    [1, '48 c7 c0 01 00 00 00 48 01 f8 c3'],
+    [-1, '48 c7 c0 ff ff ff ff 48 01 f8 c3'],
+    [-4, '48 c7 c0 fc ff ff ff 48 01 f8 c3'],
+    [2147483647, '48 c7 c0 ff ff ff 7f 48 01 f8 c3'],
+    [-2147483648, '48 c7 c0 00 00 00 80 48 01 f8 c3'],
+    [0x12345678, '48 c7 c0 78 56 34 12 48 01 f8 c3'],
+  ];
+  for (const [term, hex] of seedBytes) {
+    it(`encodes the adder for ${term} byte for byte as the seed does`, () => {
+      assert.equal(toHex(encodeAdder(term)), hex);
+    });
+  }
+
+  it('emits each instruction on its own', () => {
+    assert.deepEqual(movRaxImm32(-4), [0x48, 0xc7, 0xc0, 0xfc, 0xff, 0xff, 0xff]);
+    assert.deepEqual(addRaxRdi(), [0x48, 0x01, 0xf8]);
+    assert.deepEqual(ret(), [0xc3]);
+    assert.equal(toHex(encodeCallGate()), 'ff e6');
+  });
+
+  for (const bad of [
+    2147483648,
+    -2147483649,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    '1',
+    null,
+    2 ** 53,
+  ]) {
+    it(`refuses the term ${String(bad)} with a RangeError instead of truncating it`, () => {
+      assert.throws(() => encodeAdder(bad as number), RangeError);
+      assert.throws(() => movRaxImm32(bad as number), RangeError);
+    });
+  }
+
+  it('decodes, with a real x86 decoder, to mov rax, term / add rax, rdi / ret for any int32 term', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2147483648, max: 2147483647 }), (term) => {
+        const decoded = disassemble(encodeAdder(term));
+        assert.deepEqual(
+          decoded.map((instruction) => instruction.mnemonic),
+          ['Mov', 'Add', 'Ret'],
+        );
+        const expectedImmediate = term < 0 ? `-0x${(-term).toString(16)}` : `0x${term.toString(16)}`;
+        const immediate = decoded[0]?.text.replace('mov rax, ', '');
+        // iced prints values below 10 in decimal, larger ones in hex.
+        assert.ok(
+          immediate === String(term) || immediate === expectedImmediate,
+          `immediate ${immediate} for term ${term}`,
+        );
+        assert.equal(decoded[1]?.text, 'add rax, rdi');
+        assert.equal(decoded[2]?.text, 'ret');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decodes the call gate to jmp rsi', () => {
+    assert.deepEqual(
+      disassemble(encodeCallGate()).map((instruction) => instruction.text),
+      ['jmp rsi'],
+    );
+  });
+});
