@@ -8,11 +8,10 @@
  * Exit statuses follow <sysexits.h>, like the seed: 64 (EX_USAGE) for a missing or malformed argument,
  * 71 (EX_OSERR) when mmap/mprotect fail, and 69 (EX_UNAVAILABLE) on a platform that cannot run x86-64 code.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDecimalInt32 } from './int32.js';
 import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
 import { JitRegistry } from './jit/registry.js';
+import { isMainModule } from './main-module.js';
 
 export const EX_OK = 0;
 export const EX_USAGE = 64;
@@ -93,16 +92,6 @@ export function runCli(args: readonly string[], io: CliIo = processIo): number {
   }
 }
 
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   process.exitCode = runCli(process.argv.slice(2));
 }

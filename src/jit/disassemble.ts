@@ -2,7 +2,19 @@
  * Decodes machine code with iced-x86, a complete x86 decoder, so that what we show is what the CPU will
  * run, read from the bytes themselves, not a string we wrote beside them.
  */
-import iced from 'iced-x86';
+import { createRequire } from 'node:module';
+
+type Iced = typeof import('iced-x86');
+let icedModule: Iced | undefined;
+
+/**
+ * iced-x86 is WebAssembly, which a `node --jitless` process cannot instantiate. Loading it on first use
+ * keeps the rest of the service (and its clear start-up errors) working in such a process.
+ */
+function iced(): Iced {
+  icedModule ??= createRequire(import.meta.url)('iced-x86') as Iced;
+  return icedModule;
+}
 
 export interface DecodedInstruction {
   /** Offset from the start of the code, in bytes. */
@@ -25,9 +37,10 @@ export function toHex(bytes: Uint8Array): string {
  * the output even for relative branches.
  */
 export function disassemble(code: Uint8Array): DecodedInstruction[] {
-  const decoder = new iced.Decoder(64, code, iced.DecoderOptions.None);
-  const formatter = new iced.Formatter(iced.FormatterSyntax.Nasm);
-  const instruction = new iced.Instruction();
+  const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic } = iced();
+  const decoder = new Decoder(64, code, DecoderOptions.None);
+  const formatter = new Formatter(FormatterSyntax.Nasm);
+  const instruction = new Instruction();
   try {
     // Terms are signed: show `mov rax, -4` rather than the sign-extended 0FFFFFFFFFFFFFFFCh.
     formatter.signedImmediateOperands = true;
@@ -44,7 +57,7 @@ export function disassemble(code: Uint8Array): DecodedInstruction[] {
         offset,
         bytes: toHex(code.subarray(offset, offset + instruction.length)),
         text: formatter.format(instruction),
-        mnemonic: iced.Mnemonic[instruction.mnemonic] ?? 'INVALID',
+        mnemonic: Mnemonic[instruction.mnemonic] ?? 'INVALID',
       });
     }
     return decoded;

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:jit`: what one adder costs in the JIT core, side by side with a C loop doing the same
+ * syscalls, in one run.
+ *
+ *  - compile + first call + release per adder (median, p99): ExecutablePage with the shared call gate,
+ *    and, for comparison, the same page called through a per-adder koffi.decode and through koffi.call;
+ *  - one call into a warm adder, beside plain JavaScript `(x + term) | 0`;
+ *  - the C reference loop (bench/compile-loop.c, built with the machine's C compiler), and the ratio.
+ *
+ * Rounds alternate between the contenders so that noise from other work on the machine falls on all of
+ * them; the figures reported are medians over rounds. Results go to stdout and docs/benchmarks.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
+import { ExecutablePage } from '../src/jit/page.js';
+import { encodeAdder } from '../src/jit/x86-64.js';
+import { describeMachine, packageVersion } from './machine.js';
+import { writeReportSection } from './report.js';
+import { formatNs, median, percentile, sampleEach, timeBlock } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COMPILES = Number(process.env.BENCH_COMPILES ?? 20_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 2_000_000);
+
+type Tail = { median: number; p99: number };
+// The pipe is escaped because the name becomes a Markdown table cell.
+const PLAIN_JS = 'plain JS `(x + term) \\| 0`';
+const AdderPrototype = koffi.proto('int32_t bench_adder(int32_t x)');
+
+function tail(sorted: number[]): Tail {
+  return { median: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+}
+
+const compileContenders: Record<string, (term: number) => void> = {
+  'call gate (ours)': (term) => {
+    const page = ExecutablePage.seal(encodeAdder(term));
+    if (page.callInt32(1) !== ((term + 1) | 0)) throw new Error('wrong result');
+    page.release();
+  },
+  'koffi.decode per adder': (term) => {
+    const page = ExecutablePage.seal(encodeAdder(term));
+    const adder = koffi.decode(BigInt(page.address), AdderPrototype) as (x: number) => number;
+    if (adder(1) !== ((term + 1) | 0)) throw new Error('wrong result');
+    page.release();
+  },
+  'koffi.call per call': (term) => {
+    const page = ExecutablePage.seal(encodeAdder(term));
+    if (koffi.call(BigInt(page.address), AdderPrototype, 1) !== ((term + 1) | 0))
+      throw new Error('wrong result');
+    page.release();
+  },
+};
+
+function buildCReference(): { run: () => Tail; cleanup: () => void } | string {
+  const source = fileURLToPath(new URL('../../bench/compile-loop.c', import.meta.url));
+  const compiler = ['cc', 'gcc', 'clang'].find((name) => spawnSync(name, ['--version']).status === 0);
+  if (compiler === undefined) return 'no C compiler (cc, gcc or clang) on this machine: C reference skipped';
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'babyjit-bench-'));
+  const binary = path.join(directory, 'compile-loop');
+  execFileSync(compiler, ['-O2', '-o', binary, source]);
+  return {
+    run: () => {
+      const [, med, p99] = execFileSync(binary, [String(COMPILES)], { encoding: 'utf8' })
+        .trim()
+        .split(' ');
+      return { median: Number(med), p99: Number(p99) };
+    },
+    cleanup: () => rmSync(directory, { recursive: true, force: true }),
+  };
+}
+
+function main(): void {
+  const reference = buildCReference();
+  const compileRounds = new Map<string, Tail[]>();
+  const record = (name: string, value: Tail) =>
+    compileRounds.set(name, [...(compileRounds.get(name) ?? []), value]);
+
+  const warm = ExecutablePage.seal(encodeAdder(7));
+  const decoded = koffi.decode(BigInt(warm.address), AdderPrototype) as (x: number) => number;
+  const warmAddress = BigInt(warm.address);
+  const callRounds = new Map<string, number[]>();
+  const callContenders: Record<string, (i: number) => number> = {
+    'call gate (ours)': (i) => warm.callInt32(i & 0xffff),
+    'koffi.decode once, then call': (i) => decoded(i & 0xffff),
+    'koffi.call': (i) => koffi.call(warmAddress, AdderPrototype, i & 0xffff) as number,
+    [PLAIN_JS]: (i) => ((i & 0xffff) + 7) | 0,
+  };
+
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    if (typeof reference !== 'string') record('C loop (reference)', reference.run());
+    for (const [name, run] of Object.entries(compileContenders)) {
+      const iterations = name.startsWith('call gate') ? COMPILES : Math.floor(COMPILES / 4);
+      record(name, tail(sampleEach(iterations, (i) => run(i))));
+    }
+    for (const [name, run] of Object.entries(callContenders)) {
+      const iterations = name === 'koffi.call' ? CALLS / 10 : CALLS;
+      callRounds.set(name, [...(callRounds.get(name) ?? []), timeBlock(iterations, run)]);
+    }
+    process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+  }
+  warm.release();
+  if (typeof reference !== 'string') reference.cleanup();
+
+  const cMedian = compileRounds.get('C loop (reference)')?.map((value) => value.median);
+  const cBaseline = cMedian ? median(cMedian) : undefined;
+  const lines: string[] = [];
+  lines.push('## JIT core (`npm run bench:jit`)');
+  lines.push('');
+  lines.push(`Machine: ${describeMachine()}; koffi ${packageVersion('koffi')}.`);
+  lines.push(
+    `${ROUNDS} rounds, alternating; each figure is the median over rounds of that round's median (or p99).`,
+  );
+  lines.push('');
+  lines.push('### Compile + first call + release, per adder');
+  lines.push('');
+  lines.push('| path | median | p99 | median ÷ C loop |');
+  lines.push('| --- | ---: | ---: | ---: |');
+  for (const [name, values] of compileRounds) {
+    const med = median(values.map((value) => value.median));
+    const p99 = median(values.map((value) => value.p99));
+    const ratio = cBaseline ? `${(med / cBaseline).toFixed(2)}×` : 'n/a';
+    lines.push(`| ${name} | ${formatNs(med)} | ${formatNs(p99)} | ${ratio} |`);
+  }
+  if (typeof reference === 'string') lines.push('', `Note: ${reference}.`);
+  lines.push('');
+  lines.push('### One call into a warm adder');
+  lines.push('');
+  lines.push('| path | per call | ÷ plain JS |');
+  lines.push('| --- | ---: | ---: |');
+  const plain = median(callRounds.get(PLAIN_JS) ?? []);
+  for (const [name, values] of callRounds) {
+    lines.push(`| ${name} | ${formatNs(median(values))} | ${(median(values) / plain).toFixed(1)}× |`);
+  }
+  const markdown = lines.join('\n');
+  console.log(markdown);
+  if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:jit', markdown);
+}
+
+main();

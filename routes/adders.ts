@@ -1,0 +1,193 @@
+/**
+ * The adders resource. Each handler validates through its schema, parses path and query integers
+ * strictly, and talks to the registry only; the registry decides whether a request compiles or hits.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { parseDecimalInt32 } from '../src/int32.js';
+import { disassemble, toHex } from '../src/jit/disassemble.js';
+import type { Lookup } from '../src/jit/registry.js';
+import { HttpError } from '../src/plugins/errors.js';
+import {
+  AdderCreated,
+  AdderDetails,
+  AdderSummary,
+  DecimalInt32Text,
+  errorResponses,
+  Int32,
+  RegistryStats,
+} from '../src/schemas.js';
+
+/** Response header saying whether this request found the adder compiled (`hit`) or compiled it. */
+export const CACHE_HEADER = 'x-jit-cache';
+export const MAX_BATCH = 10_000;
+
+const TermParams = Type.Object({ n: DecimalInt32Text('The adder’s term', '5') });
+const cacheHeader = {
+  [CACHE_HEADER]: Type.Union([Type.Literal('hit'), Type.Literal('compile')], {
+    description: '`hit` if the adder was already compiled, `compile` if this request compiled it',
+  }),
+};
+
+function termOf(params: { n: string }): number {
+  return parseDecimalInt32(params.n, 'params/n');
+}
+
+function markLookup(reply: FastifyReply, lookup: Lookup): void {
+  reply.header(CACHE_HEADER, lookup);
+}
+
+const adders: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/adders',
+    {
+      bodyLimit: 1024,
+      schema: {
+        tags: ['adders'],
+        summary: 'Compile the adder for a term',
+        description:
+          'Compiles `term + x` into its own executable page. 201 with a Location the first time, 200 with ' +
+          'the same body when the adder is already compiled.',
+        body: Type.Object({ term: { ...Int32, examples: [5] } }, { additionalProperties: false }),
+        response: {
+          200: { ...AdderCreated, description: 'Already compiled', headers: cacheHeader },
+          201: { ...AdderCreated, description: 'Compiled by this request', headers: cacheHeader },
+          ...errorResponses(400, 413, 415, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { term } = request.body;
+      const { lookup } = app.jit.compile(term);
+      markLookup(reply, lookup);
+      reply.header('location', `/adders/${term}`);
+      if (lookup === 'compile') reply.code(201);
+      const details = app.jit.describe(term);
+      if (details === undefined) throw new Error(`adder ${term} vanished right after compiling`);
+      return { term, code: toHex(details.code) };
+    },
+  );
+
+  app.get(
+    '/adders/:n/apply',
+    {
+      schema: {
+        tags: ['adders'],
+        summary: 'Evaluate n + x',
+        description:
+          'Compiles the adder on the first request for n, then evaluates it. Sums wrap around at int32.',
+        params: TermParams,
+        querystring: Type.Object({ x: DecimalInt32Text('The input', '37') }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            { term: Int32, x: Int32, result: { ...Int32, examples: [42] } },
+            { headers: cacheHeader },
+          ),
+          ...errorResponses(400, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const term = termOf(request.params);
+      const x = parseDecimalInt32(request.query.x, 'querystring/x');
+      const { result, lookup } = app.jit.apply(term, x);
+      markLookup(reply, lookup);
+      return { term, x, result };
+    },
+  );
+
+  app.post(
+    '/adders/:n/apply',
+    {
+      bodyLimit: 256 * 1024,
+      schema: {
+        tags: ['adders'],
+        summary: 'Evaluate n + x for many x',
+        description: `Up to ${MAX_BATCH} inputs in one request, compiling the adder on first use.`,
+        params: TermParams,
+        body: Type.Object(
+          { xs: Type.Array(Int32, { minItems: 1, maxItems: MAX_BATCH, examples: [[1, 2, 3]] }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object(
+            { term: Int32, results: Type.Array(Int32, { examples: [[6, 7, 8]] }) },
+            { headers: cacheHeader },
+          ),
+          ...errorResponses(400, 413, 415, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const term = termOf(request.params);
+      const { results, lookup } = app.jit.applyAll(term, request.body.xs);
+      markLookup(reply, lookup);
+      return { term, results };
+    },
+  );
+
+  app.get(
+    '/adders',
+    {
+      schema: {
+        tags: ['adders'],
+        summary: 'List compiled adders and the registry’s counters',
+        response: {
+          200: Type.Object({
+            stats: RegistryStats,
+            adders: Type.Array(AdderSummary, { description: 'Least recently used first' }),
+          }),
+        },
+      },
+    },
+    async () => ({
+      stats: app.jit.stats(),
+      adders: app.jit.list().map((adder) => ({ ...adder, compiledAt: adder.compiledAt.toISOString() })),
+    }),
+  );
+
+  app.get(
+    '/adders/:n',
+    {
+      schema: {
+        tags: ['adders'],
+        summary: 'Describe a compiled adder: its machine code and disassembly',
+        description: 'Reads the code back from the executable page and decodes it. Does not compile.',
+        params: TermParams,
+        response: { 200: AdderDetails, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const term = termOf(request.params);
+      const details = app.jit.describe(term);
+      if (details === undefined) throw new HttpError(404, `adder ${term} is not compiled`);
+      return {
+        term,
+        calls: details.calls,
+        compiledAt: details.compiledAt.toISOString(),
+        code: toHex(details.code),
+        disassembly: disassemble(details.code).map(({ offset, bytes, text }) => ({ offset, bytes, text })),
+      };
+    },
+  );
+
+  app.delete(
+    '/adders/:n',
+    {
+      schema: {
+        tags: ['adders'],
+        summary: 'Release an adder: its page is unmapped',
+        params: TermParams,
+        response: { 204: Type.Null({ description: 'Released' }), ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const term = termOf(request.params);
+      if (!app.jit.release(term)) throw new HttpError(404, `adder ${term} is not compiled`);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default adders;

@@ -1,0 +1,65 @@
+/**
+ * Builds the babyjit Fastify application from options, without listening: the tests drive it directly,
+ * and server.ts adds configuration and the process's lifecycle around it.
+ */
+import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import adderRoutes from '../routes/adders.js';
+import healthRoutes from '../routes/health.js';
+import { DEFAULT_CAPACITY, type RegistryOptions } from './jit/registry.js';
+import docsPlugin from './plugins/docs.js';
+import errorsPlugin, { replyWithError } from './plugins/errors.js';
+import jitPlugin from './plugins/jit.js';
+import { ErrorResponse } from './schemas.js';
+import { formatValidationError } from './validation-messages.js';
+
+export interface AppOptions {
+  /** Fastify's logger option: false in tests, a pino configuration in the server. */
+  logger?: FastifyServerOptions['logger'];
+  /** Most adders compiled at once (JIT_MAX_ADDERS). */
+  jitMaxAdders?: number;
+  /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
+  jitCompile?: RegistryOptions['compile'];
+}
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Bodies are small JSON documents; routes set tighter limits of their own.
+    bodyLimit: 256 * 1024,
+    ajv: {
+      customOptions: {
+        // Never coerce: "5" is not an integer body field, and path/query integers are parsed strictly
+        // by the routes. Never drop unknown fields silently: they are a client's mistake to report.
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: false,
+      },
+    },
+    schemaErrorFormatter: formatValidationError,
+    // A path longer than this cannot hold an int32; refuse it early (404).
+    routerOptions: { maxParamLength: 64 },
+    return503OnClosing: true,
+    // Errors raised before routing (a malformed URL, a path parameter over maxParamLength) skip the error
+    // handler; give them the same shape as every other error.
+    frameworkErrors: replyWithError,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(ErrorResponse);
+  await app.register(errorsPlugin);
+  await app.register(jitPlugin, {
+    capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
+    compile: options.jitCompile,
+  });
+  await app.register(docsPlugin, { version: packageJson.version });
+  await app.register(healthRoutes);
+  await app.register(adderRoutes);
+  return app;
+}

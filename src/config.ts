@@ -1,0 +1,66 @@
+/**
+ * The service's configuration, read from the environment once at start. Each variable is parsed strictly;
+ * a bad value stops the start with a message naming the variable and what it accepts, rather than being
+ * coerced into something the operator did not mean (Number(" 30e2 ") is 3000).
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_CAPACITY } from './jit/registry.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  jitMaxAdders: number;
+}
+
+/** The variables, their defaults and what they accept: the README's configuration table says the same. */
+export const CONFIG_VARIABLES = {
+  PORT: { default: '3000', accepts: 'an integer from 0 to 65535' },
+  HOST: { default: '127.0.0.1', accepts: 'an IPv4 or IPv6 address, or a host name' },
+  LOG_LEVEL: { default: 'info', accepts: `one of ${LOG_LEVELS.join(', ')}` },
+  JIT_MAX_ADDERS: { default: String(DEFAULT_CAPACITY), accepts: 'an integer from 1 to 1048576' },
+} as const;
+
+type VariableName = keyof typeof CONFIG_VARIABLES;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: VariableName,
+    value: string,
+  ) {
+    super(
+      `${variable}=${JSON.stringify(value)} is not valid: ${variable} must be ${CONFIG_VARIABLES[variable].accepts}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function rawValue(env: NodeJS.ProcessEnv, name: VariableName): string {
+  return env[name] ?? CONFIG_VARIABLES[name].default;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: VariableName, min: number, max: number): number {
+  const text = rawValue(env, name);
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(name, text);
+  return value;
+}
+
+const hostName =
+  /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = rawValue(env, 'HOST');
+  if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
+  const logLevel = rawValue(env, 'LOG_LEVEL');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
+  return {
+    port: integer(env, 'PORT', 0, 65535),
+    host,
+    logLevel: logLevel as LogLevel,
+    jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
+  };
+}

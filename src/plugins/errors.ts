@@ -1,0 +1,66 @@
+/**
+ * One error shape for every failure, `{ statusCode, error, message }`, and the mapping from what went wrong
+ * to a status: the client's mistakes are 4xx with a message that names the field; a host out of memory or
+ * forbidding executable memory is 503; anything unexpected is a 500 whose details stay in the log.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ExecutableMemoryDeniedError, ReleasedError, SyscallError } from '../jit/errors.js';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+export function errorBody(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** An error with the HTTP status to answer; Fastify's own errors carry `statusCode` the same way. */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+  }
+}
+
+function classify(error: FastifyError | Error): ErrorBody {
+  // Fastify's errors and HttpError say their status. Check it first: some of Fastify's are RangeErrors.
+  const statusCode = (error as FastifyError).statusCode;
+  if (typeof statusCode === 'number' && ((statusCode >= 400 && statusCode < 500) || statusCode === 503)) {
+    return errorBody(statusCode, error.message);
+  }
+  // The JIT core's RangeErrors name the field and the accepted range: the client sent something out of it.
+  if (error instanceof RangeError) return errorBody(400, error.message);
+  if (error instanceof ExecutableMemoryDeniedError) return errorBody(503, error.message);
+  if (error instanceof SyscallError) {
+    return errorBody(
+      503,
+      `the JIT could not get memory for an executable page: ${error.message}; retry later`,
+    );
+  }
+  if (error instanceof ReleasedError)
+    return errorBody(503, 'the service is shutting down; retry on another instance');
+  return errorBody(500, 'internal error; it has been logged');
+}
+
+/** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */
+export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const body = classify(error);
+  if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ statusCode: body.statusCode, reason: body.message }, 'request rejected');
+  if (body.statusCode === 503) reply.header('retry-after', '1');
+  return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+async function errorsPlugin(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(replyWithError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+export default fp(errorsPlugin, { name: 'babyjit-errors', fastify: '5.x' });

@@ -1,0 +1,78 @@
+/**
+ * TypeBox schemas shared by the routes: compiled once at start by Fastify's validator and serialiser, and
+ * the source of the handlers' types and of the OpenAPI document.
+ */
+import { Type } from 'typebox';
+import { DECIMAL_INTEGER_PATTERN, INT32_MAX, INT32_MIN } from './int32.js';
+
+/** A JSON integer within int32 (bodies): strings, floats, booleans and null do not pass. */
+export const Int32 = Type.Integer({ minimum: INT32_MIN, maximum: INT32_MAX });
+
+/**
+ * An int32 written in canonical decimal (path and query). It stays a string through validation because
+ * Fastify's coercion would turn "1e3", "0x10" or " 5" into numbers; the pattern refuses them, and the
+ * route's parser checks the range. The range is in the pattern's description for the OpenAPI document.
+ */
+export const DecimalInt32Text = (description: string, example: string) =>
+  Type.String({
+    pattern: DECIMAL_INTEGER_PATTERN,
+    minLength: 1,
+    maxLength: 11,
+    description: `${description}: a decimal integer from ${INT32_MIN} to ${INT32_MAX}`,
+    examples: [example],
+  });
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer({ examples: [400] }),
+    error: Type.String({ examples: ['Bad Request'] }),
+    message: Type.String({ examples: ['querystring/x must be a decimal integer'] }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error has this shape' },
+);
+
+export const errorResponses = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [code, Type.Ref('ErrorResponse')]));
+
+export const MachineCode = Type.String({
+  description: 'The machine code as read back from the executable page, hex bytes separated by spaces',
+  examples: ['48 c7 c0 05 00 00 00 48 01 f8 c3'],
+});
+
+export const AdderCreated = Type.Object({
+  term: Int32,
+  code: MachineCode,
+});
+
+export const Instruction = Type.Object({
+  offset: Type.Integer({ description: 'Offset from the start of the code, in bytes', examples: [0] }),
+  bytes: Type.String({ examples: ['48 c7 c0 05 00 00 00'] }),
+  text: Type.String({ description: 'Intel syntax', examples: ['mov rax, 5'] }),
+});
+
+export const AdderSummary = Type.Object({
+  term: Int32,
+  calls: Type.Integer({ minimum: 0, description: 'Inputs evaluated by this adder', examples: [3] }),
+  compiledAt: Type.String({ format: 'date-time', examples: ['2026-11-24T12:00:00.000Z'] }),
+});
+
+export const AdderDetails = Type.Object({
+  term: Int32,
+  calls: AdderSummary.properties.calls,
+  compiledAt: AdderSummary.properties.compiledAt,
+  code: MachineCode,
+  disassembly: Type.Array(Instruction, {
+    description: 'Decoded by iced-x86 from the bytes in the executable page',
+  }),
+});
+
+export const RegistryStats = Type.Object({
+  capacity: Type.Integer({ examples: [4096] }),
+  live: Type.Integer({ description: 'Adders compiled and mapped now', examples: [1] }),
+  mappedBytes: Type.Integer({ description: 'Executable memory held by live adders', examples: [4096] }),
+  compiles: Type.Integer({ examples: [1] }),
+  hits: Type.Integer({ examples: [2] }),
+  misses: Type.Integer({ examples: [1] }),
+  evictions: Type.Integer({ examples: [0] }),
+  releases: Type.Integer({ description: 'Adders deleted through the API', examples: [0] }),
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('has defaults', () => {
+    assert.deepEqual(loadConfig({}), { port: 3000, host: '127.0.0.1', logLevel: 'info', jitMaxAdders: 4096 });
+  });
+
+  it('reads every variable', () => {
+    assert.deepEqual(loadConfig({ PORT: '8080', HOST: '0.0.0.0', LOG_LEVEL: 'warn', JIT_MAX_ADDERS: '64' }), {
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'warn',
+      jitMaxAdders: 64,
+    });
+    assert.equal(loadConfig({ HOST: '::' }).host, '::');
+    assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
+  });
+
+  for (const [variable, value, accepts] of [
+    ['PORT', 'abc', /PORT must be an integer from 0 to 65535/],
+    ['PORT', '65536', /PORT must be an integer/],
+    ['PORT', ' 3000', /PORT must be an integer/],
+    ['PORT', '3e3', /PORT must be an integer/],
+    ['PORT', '', /PORT must be an integer/],
+    ['JIT_MAX_ADDERS', '0', /JIT_MAX_ADDERS must be an integer from 1 to 1048576/],
+    ['JIT_MAX_ADDERS', '1.5', /JIT_MAX_ADDERS must be/],
+    ['JIT_MAX_ADDERS', '-1', /JIT_MAX_ADDERS must be/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['HOST', 'not a host!', /HOST must be an IPv4 or IPv6 address, or a host name/],
+  ] as const) {
+    it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError && error.variable === variable && accepts.test(error.message),
+      );
+    });
+  }
+});

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CACHE_HEADER, MAX_BATCH } from '../../routes/adders.js';
+import { wrappingAdd } from '../../src/int32.js';
+import { toHex } from '../../src/jit/disassemble.js';
+import { SyscallError } from '../../src/jit/errors.js';
+import { pageSize } from '../../src/jit/libc.js';
+import { ExecutablePage } from '../../src/jit/page.js';
+import { encodeAdder } from '../../src/jit/x86-64.js';
+import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { anonymousReadExecutePages } from '../support/maps.js';
+
+describe('adders API', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ jitMaxAdders: 64 });
+  });
+  after(() => t.close());
+
+  describe('POST /adders', () => {
+    it('compiles: 201, Location, the term and its machine code read back from the page', async () => {
+      const response = await t.http.post('/adders').send({ term: -4 }).expect(201);
+      assert.equal(response.headers.location, '/adders/-4');
+      assert.equal(response.headers[CACHE_HEADER], 'compile');
+      assert.match(response.headers['content-type'] ?? '', /^application\/json/);
+      assert.deepEqual(response.body, { term: -4, code: toHex(encodeAdder(-4)) });
+      assert.equal(response.body.code, '48 c7 c0 fc ff ff ff 48 01 f8 c3');
+    });
+
+    it('is idempotent: the same term again is 200 with the same body', async () => {
+      const first = await t.http.post('/adders').send({ term: 1234 }).expect(201);
+      const again = await t.http.post('/adders').send({ term: 1234 }).expect(200);
+      assert.equal(again.headers[CACHE_HEADER], 'hit');
+      assert.deepEqual(again.body, first.body);
+      assert.equal(again.headers.location, '/adders/1234');
+    });
+
+    it('accepts the ends of int32', async () => {
+      for (const term of [-2147483648, 2147483647]) {
+        const response = await t.http.post('/adders').send({ term });
+        assert.ok([200, 201].includes(response.status));
+        assert.deepEqual(response.body, { term, code: toHex(encodeAdder(term)) });
+      }
+    });
+  });
+
+  describe('GET /adders/:n/apply', () => {
+    it('compiles on the first request, then hits', async () => {
+      const first = await t.http.get('/adders/5/apply?x=37').expect(200);
+      assert.deepEqual(first.body, { term: 5, x: 37, result: 42 });
+      assert.equal(first.headers[CACHE_HEADER], 'compile');
+      const second = await t.http.get('/adders/5/apply?x=-10').expect(200);
+      assert.deepEqual(second.body, { term: 5, x: -10, result: -5 });
+      assert.equal(second.headers[CACHE_HEADER], 'hit');
+    });
+
+    it('wraps around like 32-bit two’s complement', async () => {
+      const cases: Array<[number, number]> = [
+        [2147483647, 1],
+        [-2147483648, -1],
+        [2147483647, 2147483647],
+        [-2147483648, -2147483648],
+      ];
+      for (const [term, x] of cases) {
+        const response = await t.http.get(`/adders/${term}/apply?x=${x}`).expect(200);
+        assert.equal(response.body.result, wrappingAdd(term, x), `${term} + ${x}`);
+      }
+      assert.equal((await t.http.get('/adders/2147483647/apply?x=1')).body.result, -2147483648);
+    });
+
+    it('accepts leading zeros and -0 as canonical decimal', async () => {
+      assert.deepEqual((await t.http.get('/adders/007/apply?x=-0').expect(200)).body, {
+        term: 7,
+        x: 0,
+        result: 7,
+      });
+    });
+  });
+
+  describe('POST /adders/:n/apply', () => {
+    it('evaluates a batch, compiling on first use', async () => {
+      const xs = [1, 2, 3, 2147483647, -2147483648];
+      const response = await t.http.post('/adders/11/apply').send({ xs }).expect(200);
+      assert.deepEqual(response.body, { term: 11, results: xs.map((x) => wrappingAdd(11, x)) });
+      assert.equal(response.headers[CACHE_HEADER], 'compile');
+    });
+
+    it(`takes up to ${MAX_BATCH} values`, async () => {
+      const xs = Array.from({ length: MAX_BATCH }, (_, i) => i * 214_748 - 1_073_741_824);
+      const response = await t.http.post('/adders/-99/apply').send({ xs }).expect(200);
+      assert.equal(response.body.results.length, MAX_BATCH);
+      assert.deepEqual(
+        response.body.results,
+        xs.map((x) => wrappingAdd(-99, x)),
+      );
+    });
+  });
+
+  describe('GET /adders and GET /adders/:n', () => {
+    it('lists compiled adders with counters and capacity', async () => {
+      await t.http.get('/adders/31/apply?x=1').expect(200);
+      await t.http.get('/adders/31/apply?x=2').expect(200);
+      const response = await t.http.get('/adders').expect(200);
+      const { stats, adders } = response.body;
+      assert.equal(stats.capacity, 64);
+      assert.equal(stats.live, adders.length);
+      assert.equal(stats.mappedBytes, adders.length * pageSize());
+      const adder = adders.find((a: { term: number }) => a.term === 31);
+      assert.equal(adder.calls, 2);
+      assert.ok(!Number.isNaN(Date.parse(adder.compiledAt)));
+      assert.equal(adders.at(-1).term, 31, 'most recently used last');
+      for (const key of ['compiles', 'hits', 'misses', 'evictions', 'releases']) {
+        assert.equal(typeof stats[key], 'number', key);
+      }
+    });
+
+    it('describes an adder: code and a disassembly decoded from the page', async () => {
+      await t.http.post('/adders').send({ term: 2147483647 });
+      const response = await t.http.get('/adders/2147483647').expect(200);
+      assert.equal(response.body.code, '48 c7 c0 ff ff ff 7f 48 01 f8 c3');
+      assert.deepEqual(response.body.disassembly, [
+        { offset: 0, bytes: '48 c7 c0 ff ff ff 7f', text: 'mov rax, 0x7fffffff' },
+        { offset: 7, bytes: '48 01 f8', text: 'add rax, rdi' },
+        { offset: 10, bytes: 'c3', text: 'ret' },
+      ]);
+    });
+
+    it('answers 404 for an adder that is not compiled, without compiling it', async () => {
+      const response = await t.http.get('/adders/424242').expect(404);
+      assert.match(errorMessage(response.body, 404), /adder 424242 is not compiled/);
+      const list = await t.http.get('/adders');
+      assert.ok(!list.body.adders.some((a: { term: number }) => a.term === 424242));
+    });
+  });
+
+  describe('DELETE /adders/:n', () => {
+    it('unmaps the adder: 204, then 404; a later apply compiles it again', async () => {
+      await t.http.post('/adders').send({ term: 77 }).expect(201);
+      const pagesBefore = anonymousReadExecutePages(pageSize());
+      await t.http.delete('/adders/77').expect(204);
+      assert.equal(anonymousReadExecutePages(pageSize()), pagesBefore - 1, 'one executable page fewer');
+      errorMessage((await t.http.delete('/adders/77').expect(404)).body, 404);
+      await t.http.get('/adders/77').expect(404);
+      const again = await t.http.get('/adders/77/apply?x=1').expect(200);
+      assert.equal(again.headers[CACHE_HEADER], 'compile');
+      assert.equal(again.body.result, 78);
+    });
+  });
+
+  it('answers 1,000 concurrent applies over 200 terms correctly at capacity 50', async () => {
+    const small = await startTestApp({ jitMaxAdders: 50 });
+    try {
+      const requests = Array.from({ length: 1000 }, (_, i) => {
+        const term = ((i * 7919) % 200) - 100;
+        const x = i * 2_000_003 - 1_000_000_000;
+        return small.http
+          .get(`/adders/${term}/apply?x=${x}`)
+          .then((response) => ({ term, x, status: response.status, body: response.body }));
+      });
+      const results = await Promise.all(requests);
+      for (const { term, x, status, body } of results) {
+        assert.equal(status, 200);
+        assert.deepEqual(body, { term, x, result: wrappingAdd(term, x) });
+      }
+      const { stats } = (await small.http.get('/adders')).body;
+      assert.ok(stats.live <= 50);
+      assert.equal(stats.hits + stats.misses, 1000);
+      assert.ok(stats.evictions > 0);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('answers 503 with a clear message when no memory can be had for a page, and recovers', async () => {
+    let exhausted = true;
+    const starved = await startTestApp({
+      jitCompile: (term) => {
+        if (exhausted) throw new SyscallError('mmap', 12, 'ENOMEM', 'Cannot allocate memory');
+        return ExecutablePage.seal(encodeAdder(term));
+      },
+    });
+    try {
+      const response = await starved.http.get('/adders/3/apply?x=1').expect(503);
+      assert.match(errorMessage(response.body, 503), /could not get memory.*ENOMEM/);
+      assert.equal(response.headers['retry-after'], '1');
+      assert.equal((await starved.http.get('/adders')).body.stats.live, 0);
+      exhausted = false;
+      assert.equal((await starved.http.get('/adders/3/apply?x=1').expect(200)).body.result, 4);
+    } finally {
+      await starved.close();
+    }
+  });
+
+  it('leaves no JIT page mapped once the app is closed', async () => {
+    const size = pageSize();
+    const baseline = anonymousReadExecutePages(size);
+    const short = await startTestApp({ jitMaxAdders: 100 });
+    for (let term = 0; term < 30; term += 1) await short.http.post('/adders').send({ term }).expect(201);
+    assert.equal(anonymousReadExecutePages(size) - baseline, 30);
+    await short.close();
+    assert.equal(anonymousReadExecutePages(size) - baseline, 0);
+    assert.equal(short.app.jitReady(), false);
+  });
+});

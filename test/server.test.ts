@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from './support/exec-memory-denial.js';
+import { startServerProcess } from './support/server-process.js';
+
+describe('the server process', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`serves, then on ${signal} releases every page, logs the count and exits 0`, async () => {
+      const server = startServerProcess({ JIT_MAX_ADDERS: '8' });
+      const base = await server.listening;
+      for (const term of [1, 2, 3]) {
+        const response = await fetch(`${base}/adders/${term}/apply?x=41`);
+        assert.deepEqual(await response.json(), { term, x: 41, result: 41 + term });
+      }
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      server.child.kill(signal);
+      const { code } = await server.exited;
+      assert.equal(code, 0, server.output());
+      assert.match(
+        server.output(),
+        /"releasedPages":3,"msg":"JIT registry disposed: released 3 executable pages"/,
+      );
+    });
+  }
+
+  it('refuses to start on a bad variable, naming it, with exit 78 (EX_CONFIG)', async () => {
+    const server = startServerProcess({ JIT_MAX_ADDERS: 'lots' });
+    const { code } = await server.exited;
+    assert.equal(code, 78);
+    assert.match(server.output(), /JIT_MAX_ADDERS="lots" is not valid: JIT_MAX_ADDERS must be an integer/);
+  });
+
+  it('refuses to start with exit 71 where executable memory is denied, never listening', async (t) => {
+    const server = startServerProcess({}, denyExecMemoryNodeOptions);
+    const { code } = await server.exited;
+    if (server.output().includes(MDWE_UNAVAILABLE)) {
+      t.skip(`this kernel offers no PR_SET_MDWE: ${server.output().trim()}`);
+      return;
+    }
+    assert.equal(code, 71, server.output());
+    assert.match(server.output(), /executable memory is not permitted/);
+    assert.match(server.output(), /mprotect\(PROT_READ\|PROT_EXEC\) failed with EACCES/);
+    assert.doesNotMatch(server.output(), /Server listening/);
+  });
+});
