@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { ExecutablePage } from '../src/jit/page.js';
-import { encodeAdder } from '../src/jit/x86-64.js';
+import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { formatNs, median, percentile, sampleEach, timeBlock } from './stats.js';
@@ -38,7 +38,7 @@ function tail(sorted: number[]): Tail {
 const compileContenders: Record<string, (term: number) => void> = {
   'call gate (ours)': (term) => {
     const page = ExecutablePage.seal(encodeAdder(term));
-    if (page.callInt32(1) !== ((term + 1) | 0)) throw new Error('wrong result');
+    if (page.callInt32(ADDER_ENTRY, 1) !== ((term + 1) | 0)) throw new Error('wrong result');
     page.release();
   },
   'koffi.decode per adder': (term) => {
@@ -84,7 +84,7 @@ function main(): void {
   const warmAddress = BigInt(warm.address);
   const callRounds = new Map<string, number[]>();
   const callContenders: Record<string, (i: number) => number> = {
-    'call gate (ours)': (i) => warm.callInt32(i & 0xffff),
+    'call gate (ours)': (i) => warm.callInt32(ADDER_ENTRY, i & 0xffff),
     'koffi.decode once, then call': (i) => decoded(i & 0xffff),
     'koffi.call': (i) => koffi.call(warmAddress, AdderPrototype, i & 0xffff) as number,
     [PLAIN_JS]: (i) => ((i & 0xffff) + 7) | 0,

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { parseDecimalInt32 } from '../src/int32.js';
 import { disassemble, toHex } from '../src/jit/disassemble.js';
 import type { Lookup } from '../src/jit/registry.js';
+import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64.js';
 import { HttpError } from '../src/plugins/errors.js';
 import {
   AdderCreated,
@@ -123,7 +124,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
       const term = termOf(request.params);
       const { results, lookup } = app.jit.applyAll(term, request.body.xs);
       markLookup(reply, lookup);
-      return { term, results };
+      return { term, results: Array.from(results) };
     },
   );
 
@@ -167,6 +168,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         calls: details.calls,
         compiledAt: details.compiledAt.toISOString(),
         code: toHex(details.code),
+        entries: [...ADDER_PAGE_ENTRIES],
         disassembly: disassemble(details.code).map(({ offset, bytes, text }) => ({ offset, bytes, text })),
       };
     },

@@ -35,8 +35,12 @@ export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, Type.Ref('ErrorResponse')]));
 
 export const MachineCode = Type.String({
-  description: 'The machine code as read back from the executable page, hex bytes separated by spaces',
-  examples: ['48 c7 c0 05 00 00 00 48 01 f8 c3'],
+  description:
+    'The machine code as read back from the executable page, hex bytes separated by spaces: the seed ' +
+    'adder (11 bytes), int3 padding, then the batch adder',
+  examples: [
+    '48 c7 c0 05 00 00 00 48 01 f8 c3 cc cc cc cc cc b8 05 00 00 00 48 85 f6 74 0b 01 07 48 83 c7 04 48 ff ce 75 f5 c3',
+  ],
 });
 
 export const AdderCreated = Type.Object({
@@ -61,6 +65,14 @@ export const AdderDetails = Type.Object({
   calls: AdderSummary.properties.calls,
   compiledAt: AdderSummary.properties.compiledAt,
   code: MachineCode,
+  entries: Type.Array(
+    Type.Object({
+      name: Type.String({ examples: ['apply'] }),
+      offset: Type.Integer({ examples: [0] }),
+      signature: Type.String({ examples: ['int32_t apply(int32_t x)'] }),
+    }),
+    { description: 'Where each function of the page starts in its code' },
+  ),
   disassembly: Type.Array(Instruction, {
     description: 'Decoded by iced-x86 from the bytes in the executable page',
   }),

@@ -48,6 +48,7 @@ export function disassemble(code: Uint8Array): DecodedInstruction[] {
     formatter.hexPrefix = '0x';
     formatter.hexSuffix = '';
     formatter.uppercaseHex = false;
+    formatter.branchLeadingZeros = false;
     decoder.ip = 0n;
     const decoded: DecodedInstruction[] = [];
     while (decoder.canDecode) {

@@ -2,7 +2,7 @@
  * One executable page and its lifecycle, the only place in the project that makes memory executable:
  *
  *   seal(code):  mmap one page read+write (private, anonymous) → copy the code in → mprotect read+execute
- *   call:        run the code through the call gate, refused once released
+ *   call:        run the code at one of its entry points through a call gate, refused once released
  *   release():   munmap; from then on every use throws instead of jumping into unmapped memory
  *
  * The page is never writable and executable at once: it is written while read+write, and the single
@@ -12,9 +12,12 @@ import koffi from 'koffi';
 import { assertInt32 } from '../int32.js';
 import { ReleasedError } from './errors.js';
 import { copyFromAddress, copyToAddress, mapReadWrite, pageSize, sealReadExecute, unmap } from './libc.js';
-import { encodeCallGate } from './x86-64.js';
+import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates } from './x86-64.js';
 
-type CallGate = (x: number, target: number) => number;
+interface CallGates {
+  int32: (x: number, target: number) => number;
+  int32Array: (xs: Int32Array, length: number, target: number) => void;
+}
 
 export class ExecutablePage {
   readonly #address: number;
@@ -62,11 +65,29 @@ export class ExecutablePage {
     return this.#address;
   }
 
-  /** Calls the code at the page's start as `int32_t f(int32_t x)`. */
-  callInt32(x: number): number {
+  /** Calls the code at `entry` as `int32_t f(int32_t x)`. */
+  callInt32(entry: number, x: number): number {
     assertInt32(x, 'x');
+    return callGates().int32(x, this.#entryAddress(entry));
+  }
+
+  /**
+   * Calls the code at `entry` as `void f(int32_t *xs, size_t n)` on the memory of `xs` itself: koffi
+   * passes a typed array's buffer by pointer, so the code reads and writes it in place, with no copy.
+   */
+  callWithInt32Array(entry: number, xs: Int32Array): void {
+    callGates().int32Array(xs, xs.length, this.#entryAddress(entry));
+  }
+
+  /** The address of an entry point, after checking that the page is live and the entry lies in its code. */
+  #entryAddress(entry: number): number {
     if (this.#released) throw new ReleasedError('this executable page');
-    return callGate()(x, this.#address);
+    if (!Number.isInteger(entry) || entry < 0 || entry >= this.#codeLength) {
+      throw new RangeError(
+        `entry must be an offset inside the page's ${this.#codeLength} bytes of code, got ${entry}`,
+      );
+    }
+    return this.#address + entry;
   }
 
   /** Reads the code back out of the executable page itself: what the CPU runs, not what we meant to write. */
@@ -85,19 +106,29 @@ export class ExecutablePage {
 }
 
 /**
- * Calls into generated code go through one shared gate, `int32_t gate(int32_t x, uintptr_t target)`, whose
- * body is a single `jmp rsi`. koffi then needs one decoded function for the whole process instead of one
- * per adder: decoding a function pointer costs about 10 µs, more than the syscalls of a compile, while
- * calling an already-decoded function costs tens of nanoseconds. The gate's page is made on first use and
- * lives as long as the process; it is never written to after it is sealed.
+ * Calls into generated code go through shared gates: `int32_t gate(int32_t x, uintptr_t target)`, whose
+ * body is `jmp rsi`, and `void batch_gate(int32_t *xs, size_t n, uintptr_t target)`, whose body is
+ * `jmp rdx`. koffi then needs one decoded function per signature for the whole process instead of one
+ * per adder: decoding a function pointer costs about 10 µs, more than the syscalls of a compile, while a
+ * call through an already-decoded function costs tens of nanoseconds. The gates' page is made on first
+ * use and lives as long as the process; it is never written to after it is sealed.
  */
-let gate: CallGate | undefined;
+let gates: CallGates | undefined;
 
-function callGate(): CallGate {
-  if (gate === undefined) {
-    const page = ExecutablePage.seal(encodeCallGate());
-    const prototype = koffi.proto('int32_t babyjit_call_gate(int32_t x, uintptr_t target)');
-    gate = koffi.decode(BigInt(page.address), prototype) as CallGate;
+function callGates(): CallGates {
+  if (gates === undefined) {
+    const page = ExecutablePage.seal(encodeCallGates());
+    const base = BigInt(page.address);
+    gates = {
+      int32: koffi.decode(
+        base + BigInt(CALL_GATE_ENTRY),
+        koffi.proto('int32_t babyjit_call_gate(int32_t x, uintptr_t target)'),
+      ) as CallGates['int32'],
+      int32Array: koffi.decode(
+        base + BigInt(BATCH_CALL_GATE_ENTRY),
+        koffi.proto('void babyjit_batch_call_gate(int32_t *xs, size_t n, uintptr_t target)'),
+      ) as CallGates['int32Array'],
+    };
   }
-  return gate;
+  return gates;
 }

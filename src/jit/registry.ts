@@ -9,7 +9,7 @@
 import { assertInt32 } from '../int32.js';
 import { ReleasedError } from './errors.js';
 import { ExecutablePage } from './page.js';
-import { encodeAdder } from './x86-64.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
 
 export const DEFAULT_CAPACITY = 4096;
 
@@ -53,7 +53,7 @@ interface Entry {
 }
 
 function compileAdderPage(term: number): ExecutablePage {
-  return ExecutablePage.seal(encodeAdder(term));
+  return ExecutablePage.seal(encodeAdderPage(term));
 }
 
 export class JitRegistry {
@@ -87,16 +87,20 @@ export class JitRegistry {
   apply(term: number, x: number): { result: number; lookup: Lookup } {
     assertInt32(x, 'x');
     const { entry, lookup } = this.#lookup(term);
-    const result = entry.page.callInt32(x);
+    const result = entry.page.callInt32(ADDER_ENTRY, x);
     entry.calls += 1;
     return { result, lookup };
   }
 
-  /** Evaluates term + x for every x, compiling first if needed. All inputs are checked before any call. */
-  applyAll(term: number, xs: readonly number[]): { results: number[]; lookup: Lookup } {
+  /**
+   * Evaluates term + x for every x with one call into the page's batch entry, compiling first if needed.
+   * All inputs are checked before anything is compiled or called.
+   */
+  applyAll(term: number, xs: readonly number[]): { results: Int32Array; lookup: Lookup } {
     for (let index = 0; index < xs.length; index += 1) assertInt32(xs[index], `xs[${index}]`);
     const { entry, lookup } = this.#lookup(term);
-    const results = xs.map((x) => entry.page.callInt32(x));
+    const results = Int32Array.from(xs);
+    entry.page.callWithInt32Array(BATCH_ADDER_ENTRY, results);
     entry.calls += xs.length;
     return { results, lookup };
   }

@@ -1,23 +1,26 @@
 /**
- * The start-up self-test: compile a probe adder, run it on inputs whose sums wrap around, release it. It
+ * The start-up self-test: compile a probe adder, run both its entries on inputs whose sums wrap around,
+ * release it. It
  * proves on this host, before any request arrives, that pages can be mapped, sealed executable and called
  * and that the results are right; it throws the JIT's typed error if any step fails.
  */
 import { wrappingAdd } from '../int32.js';
 import { JitError } from './errors.js';
 import { ExecutablePage } from './page.js';
-import { encodeAdder } from './x86-64.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
 
 const PROBE_TERM = 2147483647;
 const PROBE_INPUTS = [-2147483648, -1, 0, 1];
 
 export function runJitSelfTest(): void {
-  const page = ExecutablePage.seal(encodeAdder(PROBE_TERM));
+  const page = ExecutablePage.seal(encodeAdderPage(PROBE_TERM));
   try {
-    for (const x of PROBE_INPUTS) {
-      const result = page.callInt32(x);
+    const batch = Int32Array.from(PROBE_INPUTS);
+    page.callWithInt32Array(BATCH_ADDER_ENTRY, batch);
+    for (const [index, x] of PROBE_INPUTS.entries()) {
       const expected = wrappingAdd(PROBE_TERM, x);
-      if (result !== expected) {
+      for (const result of [page.callInt32(ADDER_ENTRY, x), batch[index]]) {
+        if (result === expected) continue;
         throw new JitError(
           'JIT_SELF_TEST_FAILED',
           `JIT self-test failed: ${PROBE_TERM} + ${x} gave ${result}, expected ${expected}`,

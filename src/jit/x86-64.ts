@@ -55,7 +55,113 @@ export function encodeAdder(term: number): Uint8Array {
   return Uint8Array.from([...movRaxImm32(term), ...addRaxRdi(), ...ret()]);
 }
 
-/** The call gate: `int32_t gate(int32_t x, uintptr_t adder)` that jumps to the adder. See page.ts. */
-export function encodeCallGate(): Uint8Array {
-  return Uint8Array.from(jmpRsi());
+/** `mov eax, imm32` = B8 id: opcode B8+rd with rd=000 (eax). Writing eax also zeroes rax's upper half. */
+export function movEaxImm32(imm: number): number[] {
+  assertInt32(imm, 'imm32');
+  return [0xb8, ...littleEndian32(imm)];
+}
+
+/** `test rsi, rsi` = 48 85 F6: opcode 85 /r (TEST r/m64, r64), ModRM F6 (mod=11, reg=110 rsi, rm=110 rsi). */
+export function testRsiRsi(): number[] {
+  return [REX_W, 0x85, 0xf6];
+}
+
+/** `add dword [rdi], eax` = 01 07: opcode 01 /r with ModRM 07 (mod=00 memory, reg=000 eax, rm=111 [rdi]).
+ * A 32-bit add to memory: it wraps around exactly like the adder's eax. */
+export function addDwordAtRdiEax(): number[] {
+  return [0x01, 0x07];
+}
+
+/** `add rdi, imm8` = 48 83 C7 ib: opcode 83 /0 ib with ModRM C7 (mod=11, /0, rm=111 rdi). */
+export function addRdiImm8(imm: number): number[] {
+  if (!Number.isInteger(imm) || imm < -128 || imm > 127)
+    throw new RangeError(`imm8 must be -128..127, got ${imm}`);
+  return [REX_W, 0x83, 0xc7, imm & 0xff];
+}
+
+/** `dec rsi` = 48 FF CE: opcode FF /1 with ModRM CE (mod=11, /1, rm=110 rsi). Sets ZF when rsi reaches 0. */
+export function decRsi(): number[] {
+  return [REX_W, 0xff, 0xce];
+}
+
+/** A short conditional jump: `jz rel8` = 74 cb, `jnz rel8` = 75 cb; rel8 counts from the next instruction. */
+function jccRel8(opcode: number, rel: number): number[] {
+  if (!Number.isInteger(rel) || rel < -128 || rel > 127)
+    throw new RangeError(`rel8 must be -128..127, got ${rel}`);
+  return [opcode, rel & 0xff];
+}
+export const jzRel8 = (rel: number) => jccRel8(0x74, rel);
+export const jnzRel8 = (rel: number) => jccRel8(0x75, rel);
+
+/** `jmp rdx` = FF E2: opcode FF /4 with ModRM E2 (mod=11, /4, rm=010 rdx), rdx being the third argument. */
+export function jmpRdx(): number[] {
+  return [0xff, 0xe2];
+}
+
+/** `int3` = CC: traps. Fills the gaps between entry points, so that a jump into a gap stops at once. */
+export const INT3 = 0xcc;
+
+/**
+ * The batch entry, `void add_all(int32_t *xs, size_t n)`: adds term to each of n int32s in place, one
+ * FFI call for a whole batch instead of one per value.
+ *
+ *         mov eax, term
+ *         test rsi, rsi          ; n == 0: nothing to do
+ *         jz done
+ *   loop: add dword [rdi], eax   ; 32-bit add to memory: wraps around like the adder
+ *         add rdi, 4
+ *         dec rsi
+ *         jnz loop
+ *   done: ret
+ */
+export function encodeBatchAdder(term: number): Uint8Array {
+  assertInt32(term, 'term');
+  const body = [...addDwordAtRdiEax(), ...addRdiImm8(4), ...decRsi()];
+  const backToLoop = -(body.length + jnzRel8(0).length);
+  const loop = [...body, ...jnzRel8(backToLoop)];
+  return Uint8Array.from([...movEaxImm32(term), ...testRsiRsi(), ...jzRel8(loop.length), ...loop, ...ret()]);
+}
+
+/** Where each entry point starts in an adder's page. 16-byte aligned, as compilers align functions. */
+export const ADDER_ENTRY = 0;
+export const BATCH_ADDER_ENTRY = 16;
+
+/** The entry points of an adder page, as GET /adders/:n describes them. */
+export const ADDER_PAGE_ENTRIES = [
+  { name: 'apply', offset: ADDER_ENTRY, signature: 'int32_t apply(int32_t x)' },
+  { name: 'applyAll', offset: BATCH_ADDER_ENTRY, signature: 'void applyAll(int32_t *xs, size_t n)' },
+] as const;
+
+function layout(entries: Array<[offset: number, code: Uint8Array]>): Uint8Array {
+  const last = entries.at(-1);
+  const length = last ? last[0] + last[1].length : 0;
+  const code = new Uint8Array(length).fill(INT3);
+  for (const [offset, bytes] of entries) code.set(bytes, offset);
+  return code;
+}
+
+/**
+ * The whole code of one term's page: the seed's adder at ADDER_ENTRY, its eleven bytes unchanged, and the
+ * batch adder at BATCH_ADDER_ENTRY, with int3 between them.
+ */
+export function encodeAdderPage(term: number): Uint8Array {
+  return layout([
+    [ADDER_ENTRY, encodeAdder(term)],
+    [BATCH_ADDER_ENTRY, encodeBatchAdder(term)],
+  ]);
+}
+
+/**
+ * The call gates' page. `int32_t gate(int32_t x, uintptr_t target)` at CALL_GATE_ENTRY jumps to target
+ * with x in rdi; `void batch_gate(int32_t *xs, size_t n, uintptr_t target)` at BATCH_CALL_GATE_ENTRY
+ * jumps to target with xs and n in rdi and rsi. See page.ts for why calls go through gates.
+ */
+export const CALL_GATE_ENTRY = 0;
+export const BATCH_CALL_GATE_ENTRY = 16;
+
+export function encodeCallGates(): Uint8Array {
+  return layout([
+    [CALL_GATE_ENTRY, Uint8Array.from(jmpRsi())],
+    [BATCH_CALL_GATE_ENTRY, Uint8Array.from(jmpRdx())],
+  ]);
 }

@@ -5,7 +5,7 @@ import { wrappingAdd } from '../../src/int32.js';
 import { ReleasedError } from '../../src/jit/errors.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import { encodeAdder } from '../../src/jit/x86-64.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdder, encodeAdderPage } from '../../src/jit/x86-64.js';
 import { isWritableAndExecutable, mappingAt, readMaps } from '../support/maps.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
@@ -34,7 +34,7 @@ describe('ExecutablePage', () => {
       const page = ExecutablePage.seal(encodeAdder(term));
       try {
         assert.deepEqual(
-          [1, 2, 3].map((x) => page.callInt32(x)),
+          [1, 2, 3].map((x) => page.callInt32(ADDER_ENTRY, x)),
           expected,
         );
       } finally {
@@ -48,7 +48,7 @@ describe('ExecutablePage', () => {
       fc.property(int32, fc.array(int32, { minLength: 1, maxLength: 20 }), (term, xs) => {
         const page = ExecutablePage.seal(encodeAdder(term));
         try {
-          for (const x of xs) assert.equal(page.callInt32(x), wrappingAdd(term, x));
+          for (const x of xs) assert.equal(page.callInt32(ADDER_ENTRY, x), wrappingAdd(term, x));
         } finally {
           page.release();
         }
@@ -62,14 +62,47 @@ describe('ExecutablePage', () => {
     for (const term of edges) {
       const page = ExecutablePage.seal(encodeAdder(term));
       try {
-        for (const x of edges) assert.equal(page.callInt32(x), wrappingAdd(term, x), `${term} + ${x}`);
+        for (const x of edges)
+          assert.equal(page.callInt32(ADDER_ENTRY, x), wrappingAdd(term, x), `${term} + ${x}`);
       } finally {
         page.release();
       }
     }
     const max = ExecutablePage.seal(encodeAdder(2147483647));
-    assert.equal(max.callInt32(1), -2147483648);
+    assert.equal(max.callInt32(ADDER_ENTRY, 1), -2147483648);
     max.release();
+  });
+
+  it('adds the term to a whole int32 array in place through the batch entry, wrap-around included', () => {
+    fc.assert(
+      fc.property(int32, fc.array(int32, { maxLength: 300 }), (term, xs) => {
+        const page = ExecutablePage.seal(encodeAdderPage(term));
+        try {
+          const values = Int32Array.from(xs);
+          page.callWithInt32Array(BATCH_ADDER_ENTRY, values);
+          assert.deepEqual(
+            [...values],
+            xs.map((x) => wrappingAdd(term, x)),
+          );
+          assert.equal(page.callInt32(ADDER_ENTRY, 1), wrappingAdd(term, 1), 'the single entry still works');
+        } finally {
+          page.release();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses an entry point outside its code', () => {
+    const page = ExecutablePage.seal(encodeAdder(1));
+    try {
+      for (const entry of [-1, 11, 4096, 0.5]) {
+        assert.throws(() => page.callInt32(entry, 1), RangeError);
+        assert.throws(() => page.callWithInt32Array(entry, new Int32Array(1)), RangeError);
+      }
+    } finally {
+      page.release();
+    }
   });
 
   it('reads back from the executable page exactly the bytes it was given', () => {
@@ -88,7 +121,8 @@ describe('ExecutablePage', () => {
     page.release();
     assert.equal(page.released, true);
     assert.equal(mappingAt(address), undefined);
-    assert.throws(() => page.callInt32(1), ReleasedError);
+    assert.throws(() => page.callInt32(ADDER_ENTRY, 1), ReleasedError);
+    assert.throws(() => page.callWithInt32Array(BATCH_ADDER_ENTRY, new Int32Array(1)), ReleasedError);
     assert.throws(() => page.readCode(), ReleasedError);
     assert.doesNotThrow(() => page.release(), 'releasing twice is harmless');
   });
@@ -96,8 +130,8 @@ describe('ExecutablePage', () => {
   it('refuses x outside int32 before calling', () => {
     const page = ExecutablePage.seal(encodeAdder(1));
     try {
-      assert.throws(() => page.callInt32(2 ** 31), RangeError);
-      assert.throws(() => page.callInt32(0.5), RangeError);
+      assert.throws(() => page.callInt32(ADDER_ENTRY, 2 ** 31), RangeError);
+      assert.throws(() => page.callInt32(ADDER_ENTRY, 0.5), RangeError);
     } finally {
       page.release();
     }

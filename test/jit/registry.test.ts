@@ -5,7 +5,7 @@ import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { encodeAdder } from '../../src/jit/x86-64.js';
+import { encodeAdderPage } from '../../src/jit/x86-64.js';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../support/maps.js';
 
 /** A registry whose pages the test can see, so it can check them against /proc/self/maps. */
@@ -14,7 +14,7 @@ function observedRegistry(capacity: number) {
   const registry = new JitRegistry({
     capacity,
     compile: (term) => {
-      const page = ExecutablePage.seal(encodeAdder(term));
+      const page = ExecutablePage.seal(encodeAdderPage(term));
       pages.set(term, [...(pages.get(term) ?? []), page]);
       return page;
     },
@@ -93,7 +93,7 @@ describe('JitRegistry', () => {
     try {
       const xs = [-2147483648, -1, 0, 1, 2147483647];
       assert.deepEqual(
-        registry.applyAll(2147483647, xs).results,
+        [...registry.applyAll(2147483647, xs).results],
         xs.map((x) => wrappingAdd(2147483647, x)),
       );
       assert.equal(registry.apply(2147483647, 1).result, -2147483648);
@@ -123,7 +123,7 @@ describe('JitRegistry', () => {
       assert.equal(registry.describe(-4), undefined);
       registry.compile(-4);
       const details = registry.describe(-4);
-      assert.deepEqual(details?.code, encodeAdder(-4));
+      assert.deepEqual(details?.code, encodeAdderPage(-4));
       assert.equal(registry.stats().hits, 0);
     } finally {
       registry.dispose();
@@ -153,7 +153,7 @@ describe('JitRegistry', () => {
           failNext = false;
           throw new SyscallError('mmap', 12, 'ENOMEM', 'Cannot allocate memory');
         }
-        return ExecutablePage.seal(encodeAdder(term));
+        return ExecutablePage.seal(encodeAdderPage(term));
       },
     });
     try {

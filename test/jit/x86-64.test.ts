@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { disassemble, toHex } from '../../src/jit/disassemble.js';
-import { addRaxRdi, encodeAdder, encodeCallGate, movRaxImm32, ret } from '../../src/jit/x86-64.js';
+import {
+  ADDER_ENTRY,
+  addRaxRdi,
+  BATCH_ADDER_ENTRY,
+  BATCH_CALL_GATE_ENTRY,
+  CALL_GATE_ENTRY,
+  encodeAdder,
+  encodeAdderPage,
+  encodeBatchAdder,
+  encodeCallGates,
+  movRaxImm32,
+  ret,
+} from '../../src/jit/x86-64.js';
 
 describe('x86-64 encoders', () => {
   // The expected bytes are the seed program's: 48 c7 c0 <imm32 little-endian> 48 01 f8 c3.
@@ -25,7 +37,6 @@ describe('x86-64 encoders', () => {
     assert.deepEqual(movRaxImm32(-4), [0x48, 0xc7, 0xc0, 0xfc, 0xff, 0xff, 0xff]);
     assert.deepEqual(addRaxRdi(), [0x48, 0x01, 0xf8]);
     assert.deepEqual(ret(), [0xc3]);
-    assert.equal(toHex(encodeCallGate()), 'ff e6');
   });
 
   for (const bad of [
@@ -66,10 +77,43 @@ describe('x86-64 encoders', () => {
     );
   });
 
-  it('decodes the call gate to jmp rsi', () => {
+  it('decodes the batch adder to its loop, with both branches landing on instructions', () => {
+    const code = encodeBatchAdder(-4);
     assert.deepEqual(
-      disassemble(encodeCallGate()).map((instruction) => instruction.text),
+      disassemble(code).map(({ offset, text }) => `${offset}: ${text}`),
+      [
+        '0: mov eax, -4',
+        '5: test rsi, rsi',
+        '8: je short 0x15',
+        '10: add [rdi], eax',
+        '12: add rdi, 4',
+        '16: dec rsi',
+        '19: jne short 0xa',
+        '21: ret',
+      ],
+    );
+  });
+
+  it('lays out an adder page: the seed adder at its entry, int3 padding, the batch adder at its entry', () => {
+    const page = encodeAdderPage(5);
+    assert.equal(ADDER_ENTRY, 0);
+    assert.equal(BATCH_ADDER_ENTRY % 16, 0);
+    assert.deepEqual(page.subarray(ADDER_ENTRY, ADDER_ENTRY + 11), encodeAdder(5));
+    assert.ok(page.subarray(11, BATCH_ADDER_ENTRY).every((byte) => byte === 0xcc));
+    assert.deepEqual(page.subarray(BATCH_ADDER_ENTRY), encodeBatchAdder(5));
+  });
+
+  it('decodes the call gates to jmp rsi and jmp rdx at their entries', () => {
+    const gates = encodeCallGates();
+    assert.deepEqual(
+      disassemble(gates.subarray(CALL_GATE_ENTRY, CALL_GATE_ENTRY + 2)).map(
+        (instruction) => instruction.text,
+      ),
       ['jmp rsi'],
+    );
+    assert.deepEqual(
+      disassemble(gates.subarray(BATCH_CALL_GATE_ENTRY)).map((instruction) => instruction.text),
+      ['jmp rdx'],
     );
   });
 });

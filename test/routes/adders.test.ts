@@ -6,7 +6,7 @@ import { toHex } from '../../src/jit/disassemble.js';
 import { SyscallError } from '../../src/jit/errors.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import { encodeAdder } from '../../src/jit/x86-64.js';
+import { encodeAdderPage } from '../../src/jit/x86-64.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 import { anonymousReadExecutePages } from '../support/maps.js';
 
@@ -23,8 +23,8 @@ describe('adders API', () => {
       assert.equal(response.headers.location, '/adders/-4');
       assert.equal(response.headers[CACHE_HEADER], 'compile');
       assert.match(response.headers['content-type'] ?? '', /^application\/json/);
-      assert.deepEqual(response.body, { term: -4, code: toHex(encodeAdder(-4)) });
-      assert.equal(response.body.code, '48 c7 c0 fc ff ff ff 48 01 f8 c3');
+      assert.deepEqual(response.body, { term: -4, code: toHex(encodeAdderPage(-4)) });
+      assert.ok(response.body.code.startsWith('48 c7 c0 fc ff ff ff 48 01 f8 c3 cc'), 'the seed adder first');
     });
 
     it('is idempotent: the same term again is 200 with the same body', async () => {
@@ -39,7 +39,7 @@ describe('adders API', () => {
       for (const term of [-2147483648, 2147483647]) {
         const response = await t.http.post('/adders').send({ term });
         assert.ok([200, 201].includes(response.status));
-        assert.deepEqual(response.body, { term, code: toHex(encodeAdder(term)) });
+        assert.deepEqual(response.body, { term, code: toHex(encodeAdderPage(term)) });
       }
     });
   });
@@ -117,12 +117,33 @@ describe('adders API', () => {
     it('describes an adder: code and a disassembly decoded from the page', async () => {
       await t.http.post('/adders').send({ term: 2147483647 });
       const response = await t.http.get('/adders/2147483647').expect(200);
-      assert.equal(response.body.code, '48 c7 c0 ff ff ff 7f 48 01 f8 c3');
-      assert.deepEqual(response.body.disassembly, [
+      assert.equal(
+        response.body.code,
+        '48 c7 c0 ff ff ff 7f 48 01 f8 c3 cc cc cc cc cc b8 ff ff ff 7f 48 85 f6 74 0b 01 07 48 83 c7 04 48 ff ce 75 f5 c3',
+      );
+      assert.deepEqual(response.body.entries, [
+        { name: 'apply', offset: 0, signature: 'int32_t apply(int32_t x)' },
+        { name: 'applyAll', offset: 16, signature: 'void applyAll(int32_t *xs, size_t n)' },
+      ]);
+      assert.deepEqual(response.body.disassembly.slice(0, 4), [
         { offset: 0, bytes: '48 c7 c0 ff ff ff 7f', text: 'mov rax, 0x7fffffff' },
         { offset: 7, bytes: '48 01 f8', text: 'add rax, rdi' },
         { offset: 10, bytes: 'c3', text: 'ret' },
+        { offset: 11, bytes: 'cc', text: 'int3' },
       ]);
+      assert.deepEqual(
+        response.body.disassembly.slice(-8).map((instruction: { text: string }) => instruction.text),
+        [
+          'mov eax, 0x7fffffff',
+          'test rsi, rsi',
+          'je short 0x25',
+          'add [rdi], eax',
+          'add rdi, 4',
+          'dec rsi',
+          'jne short 0x1a',
+          'ret',
+        ],
+      );
     });
 
     it('answers 404 for an adder that is not compiled, without compiling it', async () => {
@@ -176,7 +197,7 @@ describe('adders API', () => {
     const starved = await startTestApp({
       jitCompile: (term) => {
         if (exhausted) throw new SyscallError('mmap', 12, 'ENOMEM', 'Cannot allocate memory');
-        return ExecutablePage.seal(encodeAdder(term));
+        return ExecutablePage.seal(encodeAdderPage(term));
       },
     });
     try {
