@@ -8,9 +8,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import adderRoutes from '../routes/adders.js';
 import healthRoutes from '../routes/health.js';
 import { DEFAULT_CAPACITY, type RegistryOptions } from './jit/registry.js';
+import { ServiceMetrics } from './metrics.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin, { replyWithError } from './plugins/errors.js';
 import jitPlugin from './plugins/jit.js';
+import metricsPlugin from './plugins/metrics.js';
+import { RequestLogController } from './request-logging.js';
 import { ErrorResponse } from './schemas.js';
 import { formatValidationError } from './validation-messages.js';
 
@@ -19,6 +22,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Most adders compiled at once (JIT_MAX_ADDERS). */
   jitMaxAdders?: number;
+  /** Serve GET /metrics and record request durations (METRICS). On unless false. */
+  metrics?: boolean;
   /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
   jitCompile?: RegistryOptions['compile'];
 }
@@ -30,6 +35,7 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new RequestLogController(),
     // Bodies are small JSON documents; routes set tighter limits of their own.
     bodyLimit: 256 * 1024,
     ajv: {
@@ -54,10 +60,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
+  const metrics = options.metrics === false ? undefined : new ServiceMetrics(() => app.jit?.stats());
   await app.register(jitPlugin, {
     capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
     compile: options.jitCompile,
+    onCompile: metrics?.observeCompile,
   });
+  if (metrics) await app.register(metricsPlugin, { metrics });
   await app.register(docsPlugin, { version: packageJson.version });
   await app.register(healthRoutes);
   await app.register(adderRoutes);

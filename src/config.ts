@@ -14,6 +14,7 @@ export interface Config {
   host: string;
   logLevel: LogLevel;
   jitMaxAdders: number;
+  metrics: boolean;
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -22,6 +23,7 @@ export const CONFIG_VARIABLES = {
   HOST: { default: '127.0.0.1', accepts: 'an IPv4 or IPv6 address, or a host name' },
   LOG_LEVEL: { default: 'info', accepts: `one of ${LOG_LEVELS.join(', ')}` },
   JIT_MAX_ADDERS: { default: String(DEFAULT_CAPACITY), accepts: 'an integer from 1 to 1048576' },
+  METRICS: { default: 'on', accepts: 'on or off' },
 } as const;
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -57,10 +59,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
   const logLevel = rawValue(env, 'LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
+  const metrics = rawValue(env, 'METRICS');
+  if (metrics !== 'on' && metrics !== 'off') throw new ConfigError('METRICS', metrics);
   return {
     port: integer(env, 'PORT', 0, 65535),
     host,
     logLevel: logLevel as LogLevel,
     jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
+    metrics: metrics === 'on',
   };
 }

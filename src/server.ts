@@ -34,7 +34,11 @@ export async function main(): Promise<void> {
   let app: FastifyInstance | undefined;
   try {
     const config = loadConfig();
-    app = await buildApp({ logger: { level: config.logLevel }, jitMaxAdders: config.jitMaxAdders });
+    app = await buildApp({
+      logger: { level: config.logLevel },
+      jitMaxAdders: config.jitMaxAdders,
+      metrics: config.metrics,
+    });
     closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: false }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');
       else app?.log.info({ signal }, 'shutting down: finishing in-flight requests');

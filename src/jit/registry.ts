@@ -18,6 +18,8 @@ export interface RegistryOptions {
   capacity?: number;
   /** Makes the page for a term; replaceable so that tests can inject failures. */
   compile?: (term: number) => ExecutablePage;
+  /** Told how long each successful compile took, in seconds (for the metrics). */
+  onCompile?: (seconds: number) => void;
 }
 
 export interface AdderSummary {
@@ -59,6 +61,7 @@ function compileAdderPage(term: number): ExecutablePage {
 export class JitRegistry {
   readonly capacity: number;
   readonly #compile: (term: number) => ExecutablePage;
+  readonly #onCompile: ((seconds: number) => void) | undefined;
   // A Map iterates in insertion order; re-inserting on every use keeps the least recently used first.
   readonly #entries = new Map<number, Entry>();
   #disposed = false;
@@ -75,6 +78,7 @@ export class JitRegistry {
     }
     this.capacity = capacity;
     this.#compile = options.compile ?? compileAdderPage;
+    this.#onCompile = options.onCompile;
   }
 
   /** Compiles the adder for `term` unless it is already live. */
@@ -174,7 +178,9 @@ export class JitRegistry {
     this.#misses += 1;
     // Evict before compiling, so the number of mapped pages never exceeds the capacity, even for a moment.
     if (this.#entries.size >= this.capacity) this.#evictLeastRecentlyUsed();
+    const started = performance.now();
     const entry: Entry = { term, page: this.#compile(term), calls: 0, compiledAt: new Date() };
+    this.#onCompile?.((performance.now() - started) / 1000);
     this.#compiles += 1;
     this.#entries.set(term, entry);
     return { entry, lookup: 'compile' };

@@ -11,6 +11,7 @@ import { runJitSelfTest } from '../jit/self-test.js';
 export interface JitPluginOptions {
   capacity: number;
   compile?: RegistryOptions['compile'];
+  onCompile?: RegistryOptions['onCompile'];
 }
 
 declare module 'fastify' {
@@ -24,7 +25,7 @@ declare module 'fastify' {
 async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promise<void> {
   // Fail the start, not the first request: a host that forbids executable memory is found out here.
   runJitSelfTest();
-  const registry = new JitRegistry({ capacity: options.capacity, compile: options.compile });
+  const registry = new JitRegistry(options);
   let ready = true;
   app.decorate('jit', registry);
   app.decorate('jitReady', () => ready);

@@ -1,0 +1,23 @@
+/** Records every request's duration and serves the metrics at GET /metrics, in Prometheus text format. */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ServiceMetrics } from '../metrics.js';
+
+async function metricsPlugin(app: FastifyInstance, options: { metrics: ServiceMetrics }): Promise<void> {
+  const { metrics } = options;
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, not the URL: /adders/:n/apply is one series, whatever n is.
+    metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+export default fp(metricsPlugin, { name: 'babyjit-metrics', fastify: '5.x' });

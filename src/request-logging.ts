@@ -1,0 +1,30 @@
+/**
+ * What the service logs per request. At `info`, nothing for a request that went well or was the client's
+ * mistake: a line per request costs throughput (see docs/benchmarks.md) and would let any client flood
+ * the log, while the metrics count every request by route and status anyway. At `debug`, one line per
+ * request (Fastify's default is two at info). Failures of the service itself stay at `error`.
+ */
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTimeMs: reply.elapsedTime,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.debug(line, 'request completed');
+  }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'route not found');
+  }
+}
