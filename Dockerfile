@@ -1,0 +1,40 @@
+# babyjit as a container. Two stages from the same base: `build` installs every dependency and compiles the
+# TypeScript; `runtime` holds the production dependencies and the compiled service only (no compiler, no
+# tests), so it adds little to the base image. Builds with the classic builder as well as BuildKit.
+#
+#   docker build -t babyjit .
+#   docker run --rm -p 127.0.0.1:3000:3000 --read-only --cap-drop ALL --security-opt no-new-privileges babyjit
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+# The manifests first, so that the dependency layer is rebuilt only when they change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY routes ./routes
+RUN npm run build
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+# Optional dependencies stay: koffi's native binary ships in one (@koromix/koffi-linux-x64), and package.json's
+# allowScripts keeps koffi's install script from running. npm's cache, logs and compile cache are removed in
+# the layer that made them, or they would stay in the image.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf /root/.npm /tmp/node-compile-cache
+# app.js reads ../../package.json (its version), hence this layout: /app/package.json, /app/dist/src.
+# Owned by root and so read-only to the service's user, whatever the container's filesystem.
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/routes ./dist/routes
+
+# uid 1000 in the official image; the service needs no privilege (mmap and mprotect of its own memory).
+USER node
+EXPOSE 3000
+# The slim image has no curl: Node's own fetch asks /healthz, with a deadline under the check's timeout.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`, { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form, node as PID 1: SIGTERM from `docker stop` reaches the server, which closes and exits 0.
+CMD ["node", "dist/src/server.js"]

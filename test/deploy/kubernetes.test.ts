@@ -1,0 +1,201 @@
+/**
+ * deploy/kubernetes, checked offline: every manifest validates against the Kubernetes API's schemas (the
+ * validators that kubernetes-models compiles from the API's OpenAPI definitions), the objects refer to one
+ * another consistently, and the pod has the hardening the container has under Docker.
+ *
+ * Those schemas, like the API server without strict field validation, let unknown fields through (a
+ * misspelt `replica:` is ignored): hence the explicit assertions on every field that matters.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Model } from '@kubernetes-models/base';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Service } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
+import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
+
+const manifestsDir = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
+
+// biome-ignore lint/suspicious/noExplicitAny: each model class takes its own kind's data
+type ModelClass = new (data: any) => Model<unknown>;
+
+/** The kinds the manifests may hold, by apiVersion and kind, each with its validating model. */
+const MODELS: Record<string, ModelClass> = {
+  'apps/v1 Deployment': Deployment,
+  'v1 Service': Service,
+  'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+};
+
+interface Manifest {
+  file: string;
+  object: Record<string, unknown>;
+}
+
+/** The YAML documents of one file's text; a syntax error throws, naming the file. */
+function parseManifests(file: string, text: string): Manifest[] {
+  return parseAllDocuments(text).map((document) => {
+    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
+    return { file, object: document.toJSON() as Record<string, unknown> };
+  });
+}
+
+function readManifests(): Manifest[] {
+  return readdirSync(manifestsDir)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()
+    .flatMap((name) => parseManifests(name, readFileSync(`${manifestsDir}${name}`, 'utf8')));
+}
+
+/** Validates one object against its kind's schema; throws, naming the file and the failing paths. */
+function validate({ file, object }: Manifest): Model<unknown> {
+  const kind = `${object.apiVersion} ${object.kind}`;
+  const ModelOfKind = MODELS[kind];
+  if (ModelOfKind === undefined)
+    throw new Error(`${file}: ${kind} is not one of ${Object.keys(MODELS).join(', ')}`);
+  const model = new ModelOfKind(object);
+  try {
+    model.validate();
+  } catch (error) {
+    throw new Error(`${file}: ${kind} does not match the Kubernetes API schema: ${(error as Error).message}`);
+  }
+  return model;
+}
+
+const manifests = readManifests();
+
+function only<T extends ModelClass>(Kind: T): InstanceType<T> {
+  const found = manifests.map(validate).filter((model) => model instanceof Kind);
+  assert.equal(found.length, 1, `exactly one ${Kind.name} in deploy/kubernetes`);
+  return found[0] as InstanceType<T>;
+}
+
+function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) {
+  return (
+    selector !== undefined &&
+    Object.keys(selector).length > 0 &&
+    Object.entries(selector).every(([key, value]) => labels?.[key] === value)
+  );
+}
+
+describe('the Kubernetes manifests', () => {
+  it('each validate against the Kubernetes API schema of their kind', () => {
+    assert.deepEqual(
+      manifests.map(({ object }) => `${object.apiVersion} ${object.kind}`).sort(),
+      Object.keys(MODELS).sort(),
+    );
+    for (const manifest of manifests) validate(manifest);
+  });
+
+  it('are rejected when broken, so the check above can fail', () => {
+    const text = readFileSync(`${manifestsDir}deployment.yaml`, 'utf8');
+    // Each a mistake one could make editing deployment.yaml: the text to find, what it becomes, the complaint.
+    const mistakes: Array<[string, string, RegExp]> = [
+      [
+        '  replicas: 3\n',
+        '  replicas: three\n',
+        /deployment\.yaml: apps\/v1 Deployment .*spec\/replicas must be integer/,
+      ],
+      ['memory: 256Mi', 'memory: lots', /limits\/memory must match format "quantity"/],
+      ['containerPort: 3000', 'containerPort: "3000"', /ports\/0\/containerPort must be integer/],
+      ['        - name: babyjit\n', '        -\n', /containers\/0 must have required property name/],
+      [
+        '  selector:\n    matchLabels:',
+        '  selectr:\n    matchLabels:',
+        /spec must have required property selector/,
+      ],
+      ['kind: Deployment', 'kind: Deploymnet', /apps\/v1 Deploymnet is not one of/],
+      ['  replicas: 3\n', ' replicas: 3\n', /deployment\.yaml: /], // YAML that no longer parses
+    ];
+    for (const [from, to, complaint] of mistakes) {
+      assert.ok(text.includes(from), `deployment.yaml no longer has ${JSON.stringify(from)}`);
+      const broken = () => parseManifests('deployment.yaml', text.replace(from, to)).forEach(validate);
+      assert.throws(broken, complaint, `${JSON.stringify(from)} → ${JSON.stringify(to)}`);
+    }
+  });
+
+  it('run three replicas of one container, probed on /healthz and /readyz, with requests and limits', () => {
+    const deployment = only(Deployment);
+    assert.equal(deployment.spec?.replicas, 3);
+    const pod = deployment.spec?.template.spec;
+    assert.equal(pod?.containers.length, 1);
+    const container = pod?.containers[0];
+    assert.ok(container);
+    assert.deepEqual(container.ports, [{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+    assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
+    assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
+    for (const bound of ['requests', 'limits'] as const) {
+      for (const resource of ['cpu', 'memory']) {
+        assert.ok(container.resources?.[bound]?.[resource] !== undefined, `resources.${bound}.${resource}`);
+      }
+    }
+  });
+
+  it('configure the service with variables it knows and values it accepts, listening on all addresses', () => {
+    const container = only(Deployment).spec?.template.spec?.containers[0];
+    const env = Object.fromEntries((container?.env ?? []).map(({ name, value }) => [name, value]));
+    for (const name of Object.keys(env))
+      assert.ok(name in CONFIG_VARIABLES, `${name} is not a babyjit variable`);
+    const config = loadConfig(env);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.port, container?.ports?.[0]?.containerPort);
+  });
+
+  it('give the server time to shut down by itself before the kubelet kills it', () => {
+    const grace = only(Deployment).spec?.template.spec?.terminationGracePeriodSeconds;
+    assert.ok(
+      grace !== undefined && grace * 1000 > SHUTDOWN_GRACE_MS,
+      `terminationGracePeriodSeconds ${grace}`,
+    );
+  });
+
+  it('run the pod as non-root, read-only, unprivileged, with no capabilities and the default seccomp', () => {
+    const pod = only(Deployment).spec?.template.spec;
+    const container = pod?.containers[0];
+    const podSecurity = pod?.securityContext;
+    const security = container?.securityContext;
+    assert.equal(security?.runAsNonRoot ?? podSecurity?.runAsNonRoot, true);
+    // The image's USER is a name; the kubelet accepts runAsNonRoot only with a numeric uid to check.
+    assert.equal(security?.runAsUser ?? podSecurity?.runAsUser, 1000);
+    assert.equal(security?.readOnlyRootFilesystem, true);
+    assert.equal(security?.allowPrivilegeEscalation, false);
+    assert.equal(security?.privileged ?? false, false);
+    assert.deepEqual(security?.capabilities, { drop: ['ALL'] });
+    assert.equal((security?.seccompProfile ?? podSecurity?.seccompProfile)?.type, 'RuntimeDefault');
+    assert.equal(pod?.automountServiceAccountToken, false);
+  });
+
+  it('point the Service, the autoscaler and the disruption budget at the Deployment and its pods', () => {
+    const deployment = only(Deployment);
+    const labels = deployment.spec?.template.metadata?.labels;
+    assert.ok(matches(deployment.spec?.selector.matchLabels, labels), 'the Deployment selects its own pods');
+
+    const service = only(Service);
+    assert.ok(matches(service.spec?.selector, labels), 'the Service selects the pods');
+    assert.deepEqual(
+      service.spec?.ports?.map(({ targetPort }) => targetPort),
+      ['http'],
+      'the Service sends traffic to the named container port',
+    );
+
+    const autoscaler = only(HorizontalPodAutoscaler);
+    assert.deepEqual(autoscaler.spec?.scaleTargetRef, {
+      apiVersion: deployment.apiVersion,
+      kind: deployment.kind,
+      name: deployment.metadata?.name,
+    });
+    assert.equal(autoscaler.spec?.minReplicas, deployment.spec?.replicas);
+    assert.ok((autoscaler.spec?.maxReplicas ?? 0) > (autoscaler.spec?.minReplicas ?? 0));
+    // CPU utilisation is measured against the request, which must therefore be set (checked above).
+    assert.equal(autoscaler.spec?.metrics?.[0]?.resource?.name, 'cpu');
+
+    const budget = only(PodDisruptionBudget);
+    assert.ok(matches(budget.spec?.selector?.matchLabels, labels), 'the budget covers the pods');
+    assert.equal(budget.spec?.maxUnavailable, 1);
+  });
+});
