@@ -25,6 +25,6 @@ export class RequestLogController extends LogController {
   }
 
   override routeNotFound(request: FastifyRequest): void {
-    request.log.debug({ method: request.method, url: request.url }, 'route not found');
+    request.log.debug({ reqId: request.id, method: request.method, url: request.url }, 'route not found');
   }
 }

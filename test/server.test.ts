@@ -6,7 +6,7 @@ import { startServerProcess } from './support/server-process.js';
 describe('the server process', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serves, then on ${signal} releases every page, logs the count and exits 0`, async () => {
-      const server = startServerProcess({ JIT_MAX_ADDERS: '8' });
+      const server = startServerProcess({ env: { JIT_MAX_ADDERS: '8' } });
       const base = await server.listening;
       for (const term of [1, 2, 3]) {
         const response = await fetch(`${base}/adders/${term}/apply?x=41`);
@@ -24,14 +24,14 @@ describe('the server process', () => {
   }
 
   it('refuses to start on a bad variable, naming it, with exit 78 (EX_CONFIG)', async () => {
-    const server = startServerProcess({ JIT_MAX_ADDERS: 'lots' });
+    const server = startServerProcess({ env: { JIT_MAX_ADDERS: 'lots' } });
     const { code } = await server.exited;
     assert.equal(code, 78);
     assert.match(server.output(), /JIT_MAX_ADDERS="lots" is not valid: JIT_MAX_ADDERS must be an integer/);
   });
 
   it('refuses to start with exit 71 where executable memory is denied, never listening', async (t) => {
-    const server = startServerProcess({}, denyExecMemoryNodeOptions);
+    const server = startServerProcess({ nodeOptions: denyExecMemoryNodeOptions });
     const { code } = await server.exited;
     if (server.output().includes(MDWE_UNAVAILABLE)) {
       t.skip(`this kernel offers no PR_SET_MDWE: ${server.output().trim()}`);

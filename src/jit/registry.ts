@@ -101,9 +101,15 @@ export class JitRegistry {
    * All inputs are checked before anything is compiled or called.
    */
   applyAll(term: number, xs: readonly number[]): { results: Int32Array; lookup: Lookup } {
-    for (let index = 0; index < xs.length; index += 1) assertInt32(xs[index], `xs[${index}]`);
+    // One indexed pass checks and copies: Int32Array.from() would go through the iterator protocol, which
+    // profiling showed to cost more than the rest of a 10,000-value request's work.
+    const results = new Int32Array(xs.length);
+    for (let index = 0; index < xs.length; index += 1) {
+      const x = xs[index];
+      assertInt32(x, `xs[${index}]`);
+      results[index] = x;
+    }
     const { entry, lookup } = this.#lookup(term);
-    const results = Int32Array.from(xs);
     entry.page.callWithInt32Array(BATCH_ADDER_ENTRY, results);
     entry.calls += xs.length;
     return { results, lookup };

@@ -50,9 +50,13 @@ function classify(error: FastifyError | Error): ErrorBody {
 /** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */
 export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const body = classify(error);
-  if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+  if (body.statusCode >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
   // The client's mistakes are not the service's: at debug, so that no client can flood the log.
-  else request.log.debug({ statusCode: body.statusCode, reason: body.message }, 'request rejected');
+  else
+    request.log.debug(
+      { reqId: request.id, statusCode: body.statusCode, reason: body.message },
+      'request rejected',
+    );
   if (body.statusCode === 503) reply.header('retry-after', '1');
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
 }

@@ -1,0 +1,78 @@
+/**
+ * The baseline for `npm run bench`: bare Fastify with the same routes, the same schemas and the same
+ * validation options as babyjit, computing `(n + x) | 0` in JavaScript, with no JIT, no metrics and no
+ * logging. What babyjit costs beyond it is what the JIT, the registry and observability cost.
+ *
+ * Prints "Server listening at http://127.0.0.1:PORT" once it listens (PORT from the environment, 0 for
+ * any free port).
+ */
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import { parseDecimalInt32, wrappingAdd } from '../src/int32.js';
+import { toHex } from '../src/jit/disassemble.js';
+import { encodeAdderPage } from '../src/jit/x86-64.js';
+import { AdderCreated, DecimalInt32Text, Int32 } from '../src/schemas.js';
+
+const app = Fastify({
+  logger: false,
+  ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+}).withTypeProvider<TypeBoxTypeProvider>();
+
+const TermParams = Type.Object({ n: DecimalInt32Text('term', '5') });
+
+app.get(
+  '/adders/:n/apply',
+  {
+    schema: {
+      params: TermParams,
+      querystring: Type.Object({ x: DecimalInt32Text('x', '37') }, { additionalProperties: false }),
+      response: { 200: Type.Object({ term: Int32, x: Int32, result: Int32 }) },
+    },
+  },
+  async (request) => {
+    const term = parseDecimalInt32(request.params.n, 'params/n');
+    const x = parseDecimalInt32(request.query.x, 'querystring/x');
+    return { term, x, result: wrappingAdd(term, x) };
+  },
+);
+
+app.post(
+  '/adders/:n/apply',
+  {
+    bodyLimit: 256 * 1024,
+    schema: {
+      params: TermParams,
+      body: Type.Object(
+        { xs: Type.Array(Int32, { minItems: 1, maxItems: 10_000 }) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({ term: Int32, results: Type.Array(Int32) }) },
+    },
+  },
+  async (request) => {
+    const term = parseDecimalInt32(request.params.n, 'params/n');
+    return { term, results: request.body.xs.map((x) => wrappingAdd(term, x)) };
+  },
+);
+
+app.post(
+  '/adders',
+  {
+    bodyLimit: 1024,
+    schema: {
+      body: Type.Object({ term: Int32 }, { additionalProperties: false }),
+      response: { 201: AdderCreated },
+    },
+  },
+  async (request, reply) => {
+    // The same bytes babyjit would map, encoded but never made executable.
+    reply.code(201).header('location', `/adders/${request.body.term}`);
+    return { term: request.body.term, code: toHex(encodeAdderPage(request.body.term)) };
+  },
+);
+
+const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
+process.stdout.write(`Server listening at ${address}\n`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void app.close());

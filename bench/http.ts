@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: the service under HTTP load, side by side with a bare Fastify baseline, in one run.
+ *
+ * Starts babyjit as in production (dist/src/server.js, LOG_LEVEL=info, metrics on) and the baseline
+ * (bench/baseline-server.ts: the same routes and schemas, `(n + x) | 0` in JavaScript), each in its own
+ * process on loopback, and drives them with autocannon (50 connections), alternating A/B within every
+ * round so that the machine's noise falls on both. Prints req/s, p50/p99 latency and the ratio per round,
+ * and the medians; writes the medians to docs/benchmarks.md.
+ *
+ * Scenarios: warm apply on one term; warm apply round-robin over 1,000 terms; cold apply, a new term
+ * every request at capacity 64 (so each request compiles and evicts); POST /adders with distinct terms;
+ * batch apply of 10,000 values. Then the cost of observability: warm apply with metrics and logging as in
+ * production, with both off, and with a log line per request (LOG_LEVEL=debug).
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_SECONDS per measurement (5), BENCH_WRITE=0 to leave docs alone.
+ */
+
+import { type AddressInfo, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { type ServerProcess, startServerProcess } from '../test/support/server-process.js';
+import { describeMachine, packageVersion } from './machine.js';
+import { writeReportSection } from './report.js';
+import { median } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+const BATCH = 10_000;
+const baselineScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+
+interface Target {
+  name: string;
+  process: ServerProcess;
+  url: string;
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+type RequestSpec = autocannon.Request;
+
+interface Scenario {
+  name: string;
+  /** Which babyjit process serves it. */
+  babyjit: string;
+  requests: () => RequestSpec[];
+  /** Values evaluated per request, for the batch scenario's values/s. */
+  valuesPerRequest?: number;
+  /** Run once against each target before measuring (compiles the warm terms). */
+  prepare?: (url: string) => Promise<void>;
+}
+
+/** A port that was free a moment ago: servers logging below info do not say where they listen. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function start(name: string, env: Record<string, string>, script?: string): Promise<Target> {
+  const server = startServerProcess({
+    env,
+    keepOutput: false,
+    port: await freePort(),
+    ...(script ? { script } : {}),
+  });
+  return { name, process: server, url: await server.listening };
+}
+
+async function stop(target: Target): Promise<void> {
+  target.process.child.kill('SIGTERM');
+  await target.process.exited;
+}
+
+async function load(url: string, requests: RequestSpec[]): Promise<Measurement> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
+    );
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+let nextColdTerm = 100_000_000;
+let nextPostTerm = -100_000_000;
+const json = { 'content-type': 'application/json' };
+const batchBody = JSON.stringify({
+  xs: Array.from({ length: BATCH }, (_, i) => i * 214_747 - 1_073_741_824),
+});
+
+const scenarios: Scenario[] = [
+  {
+    name: 'warm apply, one term',
+    babyjit: 'production',
+    requests: () => [{ method: 'GET', path: '/adders/7/apply?x=35' }],
+    prepare: async (url) => void (await fetch(`${url}/adders/7/apply?x=35`)),
+  },
+  {
+    name: 'warm apply, 1,000 terms round-robin',
+    babyjit: 'production',
+    requests: () => {
+      let i = 0;
+      return [
+        { method: 'GET', setupRequest: (req) => ({ ...req, path: `/adders/${i++ % 1000}/apply?x=${i}` }) },
+      ];
+    },
+    prepare: async (url) => {
+      for (let term = 0; term < 1000; term += 1) await fetch(`${url}/adders/${term}/apply?x=1`);
+    },
+  },
+  {
+    name: 'cold apply, new term each request (capacity 64)',
+    babyjit: 'small',
+    requests: () => [
+      { method: 'GET', setupRequest: (req) => ({ ...req, path: `/adders/${nextColdTerm++}/apply?x=1` }) },
+    ],
+  },
+  {
+    name: 'POST /adders, distinct terms',
+    babyjit: 'production',
+    requests: () => [
+      {
+        method: 'POST',
+        path: '/adders',
+        headers: json,
+        setupRequest: (req) => ({ ...req, body: `{"term":${nextPostTerm++}}` }),
+      },
+    ],
+  },
+  {
+    name: `batch apply, ${BATCH.toLocaleString('en')} values`,
+    babyjit: 'production',
+    valuesPerRequest: BATCH,
+    requests: () => [{ method: 'POST', path: '/adders/5/apply', headers: json, body: batchBody }],
+  },
+];
+
+const observability: Array<{ name: string; babyjit: string }> = [
+  { name: 'metrics on, LOG_LEVEL=info (production)', babyjit: 'observed' },
+  { name: 'metrics off, LOG_LEVEL=silent', babyjit: 'quiet' },
+  { name: 'metrics on, LOG_LEVEL=debug (a line per request)', babyjit: 'verbose' },
+];
+
+function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const targets = new Map<string, Target>();
+  const lines: string[] = [];
+  const say = (line = '') => {
+    console.log(line);
+    lines.push(line);
+  };
+  try {
+    targets.set('baseline', await start('baseline', {}, baselineScript));
+    targets.set('production', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on' }));
+    targets.set('small', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '64' }));
+    // A fresh production-configured process for the observability comparison: 'production' has by then
+    // served every other scenario, and its fuller heap would be measured against fresh processes.
+    targets.set('observed', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on' }));
+    targets.set('quiet', await start('babyjit', { LOG_LEVEL: 'silent', METRICS: 'off' }));
+    targets.set('verbose', await start('babyjit', { LOG_LEVEL: 'debug', METRICS: 'on' }));
+    const target = (key: string) => targets.get(key) as Target;
+
+    say('## HTTP service (`npm run bench`)');
+    say();
+    say(
+      `Machine: ${describeMachine()}; fastify ${packageVersion('fastify')}, koffi ${packageVersion('koffi')}, ` +
+        `autocannon ${packageVersion('autocannon')}.`,
+    );
+    say(
+      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds alternating ` +
+        'babyjit and the baseline; servers and load generator share the same cores. Latencies in ms.',
+    );
+
+    for (const scenario of scenarios) {
+      for (const key of [scenario.babyjit, 'baseline']) await scenario.prepare?.(target(key).url);
+      const rows: Array<{ ours: Measurement; base: Measurement }> = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        // Alternate which goes first, so neither always runs on a machine warmed (or tired) by the other.
+        const order = round % 2 === 0 ? [scenario.babyjit, 'baseline'] : ['baseline', scenario.babyjit];
+        const measured = new Map<string, Measurement>();
+        for (const key of order) measured.set(key, await load(target(key).url, scenario.requests()));
+        rows.push({
+          ours: measured.get(scenario.babyjit) as Measurement,
+          base: measured.get('baseline') as Measurement,
+        });
+        process.stderr.write(`${scenario.name}: round ${round + 1}/${ROUNDS}\n`);
+      }
+      say();
+      say(`### ${scenario.name}`);
+      say();
+      const values = scenario.valuesPerRequest;
+      say(
+        `| round | babyjit req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio |${values ? ' babyjit values/s |' : ''}`,
+      );
+      say(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values ? ' ---: |' : ''}`);
+      const row = (label: string, ours: Measurement, base: Measurement) =>
+        say(
+          `| ${label} | ${fmt(ours.rps)} | ${ours.p50} | ${ours.p99} | ${fmt(base.rps)} | ${base.p50} | ${base.p99} | ` +
+            `${fmt(ours.rps / base.rps, 2)}× |${values ? ` ${fmt(ours.rps * values)} |` : ''}`,
+        );
+      for (const [index, { ours, base }] of rows.entries()) row(String(index + 1), ours, base);
+      const med = (pick: (m: Measurement) => number, side: 'ours' | 'base') =>
+        median(rows.map((r) => pick(r[side])));
+      const medianOf = (side: 'ours' | 'base'): Measurement => ({
+        rps: med((m) => m.rps, side),
+        p50: med((m) => m.p50, side),
+        p99: med((m) => m.p99, side),
+      });
+      row('**median**', medianOf('ours'), medianOf('base'));
+    }
+
+    const observed = new Map<string, number[]>();
+    for (const entry of observability) await fetch(`${target(entry.babyjit).url}/adders/7/apply?x=35`);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const order = round % 2 === 0 ? observability : [...observability].reverse();
+      for (const entry of order) {
+        const result = await load(target(entry.babyjit).url, [
+          { method: 'GET', path: '/adders/7/apply?x=35' },
+        ]);
+        observed.set(entry.name, [...(observed.get(entry.name) ?? []), result.rps]);
+      }
+      process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
+    }
+    say();
+    say('### The cost of metrics and logging (warm apply, one term)');
+    say();
+    say('| configuration | req/s per round | median | ÷ both off |');
+    say('| --- | --- | ---: | ---: |');
+    const off = median(observed.get('metrics off, LOG_LEVEL=silent') ?? []);
+    for (const [name, values] of observed) {
+      say(
+        `| ${name} | ${values.map((v) => fmt(v)).join(', ')} | ${fmt(median(values))} | ${fmt(median(values) / off, 3)}× |`,
+      );
+    }
+  } finally {
+    await Promise.all([...targets.values()].map(stop));
+  }
+  if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:http', lines.join('\n'));
+}
+
+await main();
