@@ -54,22 +54,20 @@ export class ServiceMetrics {
         },
       });
     }
-    new Gauge({
-      name: 'jit_live_pages',
-      help: 'Executable pages mapped for live adders',
-      registers: [this.registry],
-      collect() {
-        this.set(stats()?.live ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'jit_mapped_bytes',
-      help: 'Bytes of executable memory mapped for live adders',
-      registers: [this.registry],
-      collect() {
-        this.set(stats()?.mappedBytes ?? 0);
-      },
-    });
+    const gauges: Array<[keyof RegistryStats, string, string]> = [
+      ['live', 'jit_live_pages', 'Executable pages mapped for live adders'],
+      ['mappedBytes', 'jit_mapped_bytes', 'Bytes of executable memory mapped for live adders'],
+    ];
+    for (const [field, name, help] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(stats()?.[field] ?? 0);
+        },
+      });
+    }
   }
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
