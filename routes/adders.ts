@@ -1,6 +1,9 @@
 /**
  * The adders resource. Each handler validates through its schema, parses path and query integers
  * strictly, and talks to the registry only; the registry decides whether a request compiles or hits.
+ *
+ * The handlers are synchronous (the JIT never waits): Fastify sends a returned value at once, where an
+ * async handler would cost a promise and a microtask turn on every request (see docs/benchmarks.md).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
@@ -65,7 +68,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const { term } = request.body;
       const { lookup } = app.jit.compile(term);
       markLookup(reply, lookup);
@@ -96,7 +99,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const term = termOf(request.params);
       const x = parseDecimalInt32(request.query.x, 'querystring/x');
       const { result, lookup } = app.jit.apply(term, x);
@@ -127,7 +130,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const term = termOf(request.params);
       const { results, lookup } = app.jit.applyAll(term, request.body.xs);
       markLookup(reply, lookup);
@@ -149,7 +152,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => ({
+    () => ({
       stats: app.jit.stats(),
       adders: app.jit.list().map((adder) => ({ ...adder, compiledAt: adder.compiledAt.toISOString() })),
     }),
@@ -166,7 +169,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AdderDetails, ...errorResponses(400, 404) },
       },
     },
-    async (request) => {
+    (request) => {
       const term = termOf(request.params);
       const details = app.jit.describe(term);
       if (details === undefined) throw new HttpError(404, `adder ${term} is not compiled`);
@@ -191,10 +194,10 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         response: { 204: Type.Null({ description: 'Released' }), ...errorResponses(400, 404) },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       const term = termOf(request.params);
       if (!app.jit.release(term)) throw new HttpError(404, `adder ${term} is not compiled`);
-      return reply.code(204).send(null);
+      reply.code(204).send(null);
     },
   );
 };

@@ -14,6 +14,8 @@ export class RequestLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    // Most requests end here at info, where the debug line is dropped: do not build it for nothing.
+    if (!error && !isDebugEnabled(reply.log)) return;
     const line = {
       method: request.method,
       url: request.url,
@@ -27,4 +29,9 @@ export class RequestLogController extends LogController {
   override routeNotFound(request: FastifyRequest): void {
     request.log.debug({ reqId: request.id, method: request.method, url: request.url }, 'route not found');
   }
+}
+
+/** pino answers isLevelEnabled(); the no-op logger of an app built without one (the tests) does not. */
+function isDebugEnabled(log: FastifyReply['log']): boolean {
+  return (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false;
 }
