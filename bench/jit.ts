@@ -2,8 +2,10 @@
  * `npm run bench:jit`: what one adder costs in the JIT core, side by side with a C loop doing the same
  * syscalls, in one run.
  *
- *  - compile + first call + release per adder (median, p99): ExecutablePage with the shared call gate,
- *    and, for comparison, the same page called through a per-adder koffi.decode and through koffi.call;
+ *  - compile + first call + release per adder (median, p99): ExecutablePage with the shared call gate
+ *    (a fresh page with its guard page, and an evicted page resealed for the next term as the registry
+ *    does at capacity), and, for comparison, a fresh page called through a per-adder koffi.decode and
+ *    through koffi.call;
  *  - one call into a warm adder, beside plain JavaScript `(x + term) | 0`;
  *  - the C reference loop (bench/compile-loop.c, built with the machine's C compiler), and the ratio.
  *
@@ -35,11 +37,20 @@ function tail(sorted: number[]): Tail {
   return { median: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
+/** The page that the recycling contender reseals for each new term, as the registry does at capacity. */
+let recycled: ExecutablePage | undefined;
+
 const compileContenders: Record<string, (term: number) => void> = {
   'call gate (ours)': (term) => {
     const page = ExecutablePage.seal(encodeAdder(term));
     if (page.callInt32(ADDER_ENTRY, 1) !== ((term + 1) | 0)) throw new Error('wrong result');
     page.release();
+  },
+  'call gate, evicted page recycled (ours, at capacity)': (term) => {
+    const code = encodeAdder(term);
+    const page = recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
+    recycled = page;
+    if (page.callInt32(ADDER_ENTRY, 1) !== ((term + 1) | 0)) throw new Error('wrong result');
   },
   'koffi.decode per adder': (term) => {
     const page = ExecutablePage.seal(encodeAdder(term));
@@ -93,7 +104,7 @@ function main(): void {
   for (let round = 1; round <= ROUNDS; round += 1) {
     if (typeof reference !== 'string') record('C loop (reference)', reference.run());
     for (const [name, run] of Object.entries(compileContenders)) {
-      const iterations = name.startsWith('call gate') ? COMPILES : Math.floor(COMPILES / 4);
+      const iterations = name.includes('(ours') ? COMPILES : Math.floor(COMPILES / 4);
       record(name, tail(sampleEach(iterations, (i) => run(i))));
     }
     for (const [name, run] of Object.entries(callContenders)) {
@@ -103,6 +114,7 @@ function main(): void {
     process.stderr.write(`round ${round}/${ROUNDS} done\n`);
   }
   warm.release();
+  recycled?.release();
   if (typeof reference !== 'string') reference.cleanup();
 
   const cMedian = compileRounds.get('C loop (reference)')?.map((value) => value.median);

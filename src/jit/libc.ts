@@ -8,6 +8,7 @@
 import koffi from 'koffi';
 import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from './errors.js';
 
+export const PROT_NONE = 0x0;
 export const PROT_READ = 0x1;
 export const PROT_WRITE = 0x2;
 export const PROT_EXEC = 0x4;
@@ -96,6 +97,21 @@ export function sealReadExecute(address: number, length: number): void {
     throw new ExecutableMemoryDeniedError(errno, errnoNames.get(errno) ?? 'UNKNOWN', libc().strerror(errno));
   }
   throw syscallFailure('mprotect(PROT_READ|PROT_EXEC)');
+}
+
+/**
+ * Makes a sealed mapping read+write again so that it can take new code. Execute is dropped in the same
+ * call: the page goes from read+execute to read+write, never through writable and executable at once.
+ */
+export function makeReadWrite(address: number, length: number): void {
+  if (libc().mprotect(address, length, PROT_READ | PROT_WRITE) !== 0) {
+    throw syscallFailure('mprotect(PROT_READ|PROT_WRITE)');
+  }
+}
+
+/** Makes a range inaccessible: any read, write or jump into it faults. Used for guard pages. */
+export function protectNone(address: number, length: number): void {
+  if (libc().mprotect(address, length, PROT_NONE) !== 0) throw syscallFailure('mprotect(PROT_NONE)');
 }
 
 export function unmap(address: number, length: number): void {

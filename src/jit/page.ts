@@ -1,18 +1,32 @@
 /**
  * One executable page and its lifecycle, the only place in the project that makes memory executable:
  *
- *   seal(code):  mmap one page read+write (private, anonymous) → copy the code in → mprotect read+execute
- *   call:        run the code at one of its entry points through a call gate, refused once released
- *   release():   munmap; from then on every use throws instead of jumping into unmapped memory
+ *   seal(code):          mmap one page read+write (private, anonymous) with a guard page after it →
+ *                        copy the code in → mprotect read+execute
+ *   reseal(page, code):  take over a live page's mapping for new code: the old page object is released
+ *                        (every later use of it throws), the mapping goes read+write → new code → read+
+ *                        execute and belongs to the returned page. The registry recycles evicted pages
+ *                        this way: two mprotects instead of munmap + mmap + mprotect and a page fault.
+ *   call:                run the code at one of its entry points through a call gate, refused once released
+ *   release():           munmap; from then on every use throws instead of jumping into unmapped memory
  *
  * The page is never writable and executable at once: it is written while read+write, and the single
- * mprotect that adds execute also drops write. Nothing writes to it afterwards.
+ * mprotect that adds execute also drops write; the mprotect that makes it writable again drops execute.
  */
 import koffi from 'koffi';
 import { assertInt32 } from '../int32.js';
 import { ReleasedError } from './errors.js';
-import { copyFromAddress, copyToAddress, mapReadWrite, pageSize, sealReadExecute, unmap } from './libc.js';
-import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates } from './x86-64.js';
+import {
+  copyFromAddress,
+  copyToAddress,
+  makeReadWrite,
+  mapReadWrite,
+  pageSize,
+  protectNone,
+  sealReadExecute,
+  unmap,
+} from './libc.js';
+import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates, INT3 } from './x86-64.js';
 
 interface CallGates {
   int32: (x: number, target: number) => number;
@@ -34,15 +48,47 @@ export class ExecutablePage {
   /** Maps a page, writes `code` at its start and seals it read+execute. Unmaps again if any step fails. */
   static seal(code: Uint8Array): ExecutablePage {
     const length = pageSize();
-    if (code.length === 0 || code.length > length) {
-      throw new RangeError(`code must be 1 to ${length} bytes (one page), got ${code.length}`);
-    }
-    const address = mapReadWrite(length);
+    assertFitsInPage(code, length);
+    // The page and, right after it, its guard page: no access at all. Code that ran off the end of the
+    // page would fault there instead of running into whatever is mapped next. And the page is then never
+    // adjacent to another page with its protections, so the kernel keeps it in a memory area (VMA) of its
+    // own: the mprotect calls of a reseal change one VMA in place, where they would otherwise split it
+    // out of a merged run of adder pages and merge it back, which profiling showed to be half of their cost.
+    const address = mapReadWrite(length + length);
     try {
+      protectNone(address + length, length);
       copyToAddress(address, code);
       sealReadExecute(address, length);
     } catch (error) {
-      unmap(address, length);
+      unmap(address, length + length);
+      throw error;
+    }
+    return new ExecutablePage(address, length, code.length);
+  }
+
+  /**
+   * Moves `previous`'s mapping to a new page holding `code`. `previous` is released from the start, so no
+   * holder of it can call into the page while it changes or after; if a step fails the mapping is unmapped
+   * and the error thrown, so a failure never leaves a page behind. Code left over from the previous
+   * occupant beyond the new code is overwritten with int3.
+   */
+  static reseal(previous: ExecutablePage, code: Uint8Array): ExecutablePage {
+    if (previous.#released) throw new ReleasedError('this executable page');
+    const address = previous.#address;
+    const length = previous.#length;
+    assertFitsInPage(code, length);
+    previous.#released = true;
+    let bytes = code;
+    if (code.length < previous.#codeLength) {
+      bytes = new Uint8Array(previous.#codeLength).fill(INT3);
+      bytes.set(code);
+    }
+    try {
+      makeReadWrite(address, length);
+      copyToAddress(address, bytes);
+      sealReadExecute(address, length);
+    } catch (error) {
+      unmap(address, length + length);
       throw error;
     }
     return new ExecutablePage(address, length, code.length);
@@ -52,7 +98,7 @@ export class ExecutablePage {
     return this.#released;
   }
 
-  /** Bytes mapped for this page (one page). */
+  /** Bytes of memory this page can execute (one page; its guard page maps no memory and is not counted). */
   get mappedBytes(): number {
     return this.#length;
   }
@@ -101,7 +147,13 @@ export class ExecutablePage {
     if (this.#released) return;
     // Mark first: if munmap itself fails the page is unusable either way, and must not be called again.
     this.#released = true;
-    unmap(this.#address, this.#length);
+    unmap(this.#address, this.#length + this.#length); // the page and its guard
+  }
+}
+
+function assertFitsInPage(code: Uint8Array, length: number): void {
+  if (code.length === 0 || code.length > length) {
+    throw new RangeError(`code must be 1 to ${length} bytes (one page), got ${code.length}`);
   }
 }
 

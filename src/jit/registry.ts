@@ -16,8 +16,12 @@ export const DEFAULT_CAPACITY = 4096;
 export interface RegistryOptions {
   /** Most adders (and so executable pages) alive at once. */
   capacity?: number;
-  /** Makes the page for a term; replaceable so that tests can inject failures. */
-  compile?: (term: number) => ExecutablePage;
+  /**
+   * Makes the page for a term; replaceable so that tests can inject failures. At capacity it is handed
+   * the least recently used adder's page, already evicted, to recycle (ExecutablePage.reseal); a page it
+   * leaves unused is released by the registry, whether the compile succeeds or throws.
+   */
+  compile?: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   /** Told how long each successful compile took, in seconds (for the metrics). */
   onCompile?: (seconds: number) => void;
 }
@@ -54,13 +58,14 @@ interface Entry {
   compiledAt: Date;
 }
 
-function compileAdderPage(term: number): ExecutablePage {
-  return ExecutablePage.seal(encodeAdderPage(term));
+function compileAdderPage(term: number, recycled?: ExecutablePage): ExecutablePage {
+  const code = encodeAdderPage(term);
+  return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
 }
 
 export class JitRegistry {
   readonly capacity: number;
-  readonly #compile: (term: number) => ExecutablePage;
+  readonly #compile: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   readonly #onCompile: ((seconds: number) => void) | undefined;
   // A Map iterates in insertion order; re-inserting on every use keeps the least recently used first.
   readonly #entries = new Map<number, Entry>();
@@ -182,21 +187,31 @@ export class JitRegistry {
       return { entry: found, lookup: 'hit' };
     }
     this.#misses += 1;
-    // Evict before compiling, so the number of mapped pages never exceeds the capacity, even for a moment.
-    if (this.#entries.size >= this.capacity) this.#evictLeastRecentlyUsed();
+    // At capacity the least recently used adder is evicted before compiling, so the number of mapped
+    // pages never exceeds the capacity, even for a moment; its page is recycled for this term.
+    const recycled = this.#entries.size >= this.capacity ? this.#evictLeastRecentlyUsed() : undefined;
     const started = performance.now();
-    const entry: Entry = { term, page: this.#compile(term), calls: 0, compiledAt: new Date() };
+    let page: ExecutablePage;
+    try {
+      page = this.#compile(term, recycled);
+    } finally {
+      // A compile that failed, or chose a fresh page, must not leave the evicted page mapped.
+      if (recycled !== undefined && !recycled.released) recycled.release();
+    }
+    const entry: Entry = { term, page, calls: 0, compiledAt: new Date() };
     this.#onCompile?.((performance.now() - started) / 1000);
     this.#compiles += 1;
     this.#entries.set(term, entry);
     return { entry, lookup: 'compile' };
   }
 
-  #evictLeastRecentlyUsed(): void {
+  /** Forgets the least recently used adder and hands back its page, still mapped, for recycling. */
+  #evictLeastRecentlyUsed(): ExecutablePage | undefined {
     const oldest = this.#entries.values().next();
-    if (oldest.done) return;
-    this.#drop(oldest.value);
+    if (oldest.done) return undefined;
+    this.#entries.delete(oldest.value.term);
     this.#evictions += 1;
+    return oldest.value.page;
   }
 
   /** Forgets the entry before unmapping, so that even a failing munmap leaves no entry without a page. */

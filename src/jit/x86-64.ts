@@ -142,13 +142,34 @@ function layout(entries: Array<[offset: number, code: Uint8Array]>): Uint8Array 
 
 /**
  * The whole code of one term's page: the seed's adder at ADDER_ENTRY, its eleven bytes unchanged, and the
- * batch adder at BATCH_ADDER_ENTRY, with int3 between them.
+ * batch adder at BATCH_ADDER_ENTRY, with int3 between them. This is the definition; encodeAdderPage is
+ * the fast path that every compile takes, and a test holds the two equal.
  */
-export function encodeAdderPage(term: number): Uint8Array {
+export function composeAdderPage(term: number): Uint8Array {
   return layout([
     [ADDER_ENTRY, encodeAdder(term)],
     [BATCH_ADDER_ENTRY, encodeBatchAdder(term)],
   ]);
+}
+
+/** Where the term's imm32 sits in an adder page: after `48 c7 c0` (mov rax) and after `b8` (mov eax). */
+const ADDER_TERM_OFFSET = ADDER_ENTRY + 3;
+const BATCH_TERM_OFFSET = BATCH_ADDER_ENTRY + 1;
+let adderPageTemplate: Uint8Array | undefined;
+
+/**
+ * composeAdderPage(term), made by copying the page composed once for term 0 and writing the term into its
+ * two immediates: a compile happens on every cold request, and composing the page from instruction arrays
+ * each time cost more than a microsecond of it.
+ */
+export function encodeAdderPage(term: number): Uint8Array {
+  assertInt32(term, 'term');
+  adderPageTemplate ??= composeAdderPage(0);
+  const code = adderPageTemplate.slice();
+  const view = new DataView(code.buffer);
+  view.setInt32(ADDER_TERM_OFFSET, term, true);
+  view.setInt32(BATCH_TERM_OFFSET, term, true);
+  return code;
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { wrappingAdd } from '../../src/int32.js';
 import { ReleasedError } from '../../src/jit/errors.js';
-import { pageSize } from '../../src/jit/libc.js';
+import { copyFromAddress, pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdder, encodeAdderPage } from '../../src/jit/x86-64.js';
 import { isWritableAndExecutable, mappingAt, readMaps } from '../support/maps.js';
@@ -154,5 +154,30 @@ describe('ExecutablePage', () => {
     } finally {
       for (const page of pages) page.release();
     }
+  });
+  it("reseals a live page's mapping with new code: the old page is released, the mapping stays r-xp", () => {
+    const previous = ExecutablePage.seal(encodeAdderPage(7));
+    const address = previous.address;
+    const page = ExecutablePage.reseal(previous, encodeAdder(-4));
+    try {
+      assert.equal(previous.released, true);
+      assert.throws(() => previous.callInt32(ADDER_ENTRY, 1), ReleasedError);
+      assert.throws(() => ExecutablePage.reseal(previous, encodeAdder(1)), ReleasedError);
+      assert.equal(page.address, address, 'the same mapping, not a new one');
+      assert.equal(mappingAt(address)?.perms, 'r-xp');
+      assert.deepEqual(
+        [1, 2, 3].map((x) => page.callInt32(ADDER_ENTRY, x)),
+        [-3, -2, -1],
+      );
+      assert.deepEqual(page.readCode(), encodeAdder(-4));
+      // The previous occupant's longer code is overwritten with int3 beyond the new code, not left behind.
+      const previousLength = encodeAdderPage(7).length;
+      const leftover = copyFromAddress(address, previousLength).subarray(encodeAdder(-4).length);
+      assert.equal(leftover.length, previousLength - 11);
+      assert.ok(leftover.every((byte) => byte === 0xcc));
+    } finally {
+      page.release();
+    }
+    assert.equal(mappingAt(address), undefined);
   });
 });

@@ -73,6 +73,64 @@ describe('JitRegistry', () => {
     }
   });
 
+  it("recycles the evicted adder's page for the new term: same mapping, new code, read+execute", () => {
+    const registry = new JitRegistry({ capacity: 2 });
+    const size = pageSize();
+    try {
+      registry.apply(0, 0); // the call gate's page exists before the count is taken
+      registry.apply(1, 0);
+      // The anonymous read+execute mappings, exactly: recycling must not move, add or remove any. (A fresh
+      // page would be mapped while the evicted one is still mapped, so at another address.)
+      const executableRanges = () =>
+        readMaps()
+          .filter((mapping) => mapping.perms === 'r-xp' && mapping.path === '')
+          .map((mapping) => `${mapping.start.toString(16)}-${mapping.end.toString(16)}`)
+          .join(' ');
+      const before = executableRanges();
+      const pagesBefore = anonymousReadExecutePages(size);
+      for (let term = 2; term < 200; term += 1) {
+        assert.equal(registry.apply(term, 40).result, term + 40);
+        assert.deepEqual(registry.describe(term)?.code, encodeAdderPage(term));
+        assert.equal(executableRanges(), before, `after compiling ${term}`);
+      }
+      assert.equal(anonymousReadExecutePages(size), pagesBefore);
+      assert.equal(registry.stats().evictions, 198);
+      // The evicted terms are gone and compile again, correctly, on their next use.
+      assert.deepEqual(registry.apply(0, 2), { result: 2, lookup: 'compile' });
+      assert.deepEqual(registry.apply(5, -7), { result: -2, lookup: 'compile' });
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('releases an evicted page that the compile did not recycle, or failed on', () => {
+    let mode: 'fresh' | 'fail' = 'fresh';
+    const handed: ExecutablePage[] = [];
+    const registry = new JitRegistry({
+      capacity: 1,
+      compile: (term, recycled) => {
+        if (recycled) handed.push(recycled);
+        if (mode === 'fail') throw new SyscallError('mprotect', 12, 'ENOMEM', 'Cannot allocate memory');
+        return ExecutablePage.seal(encodeAdderPage(term));
+      },
+    });
+    try {
+      registry.compile(1);
+      registry.compile(2); // evicts 1; the compile maps a fresh page and leaves 1's unused
+      assert.equal(handed.length, 1);
+      assert.ok(handed[0]?.released);
+      assert.equal(mappingAt(handed[0]?.address ?? 0)?.perms, undefined, "1's page is unmapped");
+      mode = 'fail';
+      assert.throws(() => registry.compile(3), SyscallError);
+      assert.equal(handed.length, 2);
+      assert.ok(handed[1]?.released, "2's page is released although the compile failed");
+      assert.equal(registry.stats().live, 0);
+      assert.equal(registry.has(2), false);
+    } finally {
+      registry.dispose();
+    }
+  });
+
   it('counts calls and keeps compile times per adder', () => {
     const registry = new JitRegistry({ capacity: 4 });
     try {

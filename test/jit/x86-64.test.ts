@@ -8,6 +8,7 @@ import {
   BATCH_ADDER_ENTRY,
   BATCH_CALL_GATE_ENTRY,
   CALL_GATE_ENTRY,
+  composeAdderPage,
   encodeAdder,
   encodeAdderPage,
   encodeBatchAdder,
@@ -101,6 +102,20 @@ describe('x86-64 encoders', () => {
     assert.deepEqual(page.subarray(ADDER_ENTRY, ADDER_ENTRY + 11), encodeAdder(5));
     assert.ok(page.subarray(11, BATCH_ADDER_ENTRY).every((byte) => byte === 0xcc));
     assert.deepEqual(page.subarray(BATCH_ADDER_ENTRY), encodeBatchAdder(5));
+  });
+
+  it('patches the term into the page template to exactly the composed page, for any int32 term', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2147483648, max: 2147483647 }), (term) => {
+        assert.deepEqual(encodeAdderPage(term), composeAdderPage(term));
+      }),
+      { numRuns: 2000, examples: [[0], [1], [-1], [-2147483648], [2147483647]] },
+    );
+    // Each page is a copy: writing one must not change the next.
+    const first = encodeAdderPage(3);
+    first.fill(0);
+    assert.deepEqual(encodeAdderPage(3), composeAdderPage(3));
+    assert.throws(() => encodeAdderPage(2 ** 31), RangeError);
   });
 
   it('decodes the call gates to jmp rsi and jmp rdx at their entries', () => {
