@@ -6,7 +6,7 @@
  * It owns every page it makes. Callers get plain data back (results, snapshots), never a page or a
  * function, so no reference can outlive an eviction or a release.
  */
-import { assertInt32 } from '../int32.js';
+import { assertInt32, isInt32 } from '../int32.js';
 import { ReleasedError } from './errors.js';
 import { ExecutablePage } from './page.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
@@ -111,7 +111,9 @@ export class JitRegistry {
     const results = new Int32Array(xs.length);
     for (let index = 0; index < xs.length; index += 1) {
       const x = xs[index];
-      assertInt32(x, `xs[${index}]`);
+      // The field name is built only for the error: built for every value, `xs[${index}]` cost about
+      // 17 µs per 1,000 values, most of a 10,000-value request's time.
+      if (!isInt32(x)) assertInt32(x, `xs[${index}]`);
       results[index] = x;
     }
     const { entry, lookup } = this.#lookup(term);
