@@ -4,8 +4,8 @@
  * Starts babyjit as in production (dist/src/server.js, LOG_LEVEL=info, metrics on) and the baseline
  * (bench/baseline-server.ts: the same routes and schemas, `(n + x) | 0` in JavaScript), each in its own
  * process on loopback, and drives them with autocannon (50 connections), alternating A/B within every
- * round so that the machine's noise falls on both. Prints req/s, p50/p99 latency and the ratio per round,
- * and the medians; writes the medians to docs/benchmarks.md.
+ * round so that the machine's noise falls on both. Prints req/s, p50/p99 latency, the server's CPU time
+ * per request and the ratios per round, and the medians; writes them to docs/benchmarks.md.
  *
  * Scenarios: warm apply on one term; warm apply round-robin over 1,000 terms; cold apply, a new term
  * every request at capacity 64 (so each request compiles and evicts); POST /adders with distinct terms;
@@ -15,6 +15,8 @@
  * Environment: BENCH_ROUNDS (3), BENCH_SECONDS per measurement (5), BENCH_WRITE=0 to leave docs alone.
  */
 
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -39,6 +41,19 @@ interface Measurement {
   rps: number;
   p50: number;
   p99: number;
+  /** The server process's CPU time (user + system) per request, in microseconds. */
+  cpuUs: number;
+}
+
+/** Clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  // The command name, in parentheses, may contain spaces: split after its closing parenthesis. utime and
+  // stime are then the 12th and 13th fields (the 14th and 15th of the whole line).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 type RequestSpec = autocannon.Request;
@@ -78,14 +93,28 @@ async function stop(target: Target): Promise<void> {
   await target.process.exited;
 }
 
-async function load(url: string, requests: RequestSpec[]): Promise<Measurement> {
+async function load(target: Target, requests: RequestSpec[]): Promise<Measurement> {
+  const { url } = target;
+  const pid = target.process.child.pid as number;
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const cpu = cpuSeconds(pid) - cpuBefore;
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(
       `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
     );
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs: (cpu * 1e6) / result.requests.total,
+  };
+}
+
+/** One unmeasured second of the scenario's load, so that V8 has optimised the hot paths of both servers. */
+async function warmUp(url: string, requests: RequestSpec[]): Promise<void> {
+  await autocannon({ url, connections: CONNECTIONS, duration: 1, requests });
 }
 
 let nextColdTerm = 100_000_000;
@@ -178,17 +207,23 @@ async function main(): Promise<void> {
     );
     say(
       `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds alternating ` +
-        'babyjit and the baseline; servers and load generator share the same cores. Latencies in ms.',
+        'babyjit and the baseline; servers and load generator share the same cores. Latencies in ms. ' +
+        "CPU µs/req is the server process's CPU time (user + system, /proc/<pid>/stat) over the " +
+        'measurement divided by its requests: steadier than req/s on a shared machine. "ratio" compares ' +
+        'req/s, "CPU ratio" is the baseline\'s CPU per request over babyjit\'s (above 1: babyjit is cheaper).',
     );
 
     for (const scenario of scenarios) {
-      for (const key of [scenario.babyjit, 'baseline']) await scenario.prepare?.(target(key).url);
+      for (const key of [scenario.babyjit, 'baseline']) {
+        await scenario.prepare?.(target(key).url);
+        await warmUp(target(key).url, scenario.requests());
+      }
       const rows: Array<{ ours: Measurement; base: Measurement }> = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         // Alternate which goes first, so neither always runs on a machine warmed (or tired) by the other.
         const order = round % 2 === 0 ? [scenario.babyjit, 'baseline'] : ['baseline', scenario.babyjit];
         const measured = new Map<string, Measurement>();
-        for (const key of order) measured.set(key, await load(target(key).url, scenario.requests()));
+        for (const key of order) measured.set(key, await load(target(key), scenario.requests()));
         rows.push({
           ours: measured.get(scenario.babyjit) as Measurement,
           base: measured.get('baseline') as Measurement,
@@ -200,13 +235,17 @@ async function main(): Promise<void> {
       say();
       const values = scenario.valuesPerRequest;
       say(
-        `| round | babyjit req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio |${values ? ' babyjit values/s |' : ''}`,
+        '| round | babyjit req/s | p50 | p99 | CPU µs/req | baseline req/s | p50 | p99 | CPU µs/req | ratio | CPU ratio |' +
+          (values ? ' babyjit values/s |' : ''),
       );
-      say(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values ? ' ---: |' : ''}`);
+      say(
+        `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values ? ' ---: |' : ''}`,
+      );
       const row = (label: string, ours: Measurement, base: Measurement) =>
         say(
-          `| ${label} | ${fmt(ours.rps)} | ${ours.p50} | ${ours.p99} | ${fmt(base.rps)} | ${base.p50} | ${base.p99} | ` +
-            `${fmt(ours.rps / base.rps, 2)}× |${values ? ` ${fmt(ours.rps * values)} |` : ''}`,
+          `| ${label} | ${fmt(ours.rps)} | ${ours.p50} | ${ours.p99} | ${fmt(ours.cpuUs, 1)} | ${fmt(base.rps)} | ` +
+            `${base.p50} | ${base.p99} | ${fmt(base.cpuUs, 1)} | ${fmt(ours.rps / base.rps, 2)}× | ` +
+            `${fmt(base.cpuUs / ours.cpuUs, 2)}× |${values ? ` ${fmt(ours.rps * values)} |` : ''}`,
         );
       for (const [index, { ours, base }] of rows.entries()) row(String(index + 1), ours, base);
       const med = (pick: (m: Measurement) => number, side: 'ours' | 'base') =>
@@ -215,31 +254,39 @@ async function main(): Promise<void> {
         rps: med((m) => m.rps, side),
         p50: med((m) => m.p50, side),
         p99: med((m) => m.p99, side),
+        cpuUs: med((m) => m.cpuUs, side),
       });
       row('**median**', medianOf('ours'), medianOf('base'));
     }
 
-    const observed = new Map<string, number[]>();
-    for (const entry of observability) await fetch(`${target(entry.babyjit).url}/adders/7/apply?x=35`);
+    const observed = new Map<string, Measurement[]>();
+    for (const entry of observability) {
+      await warmUp(target(entry.babyjit).url, [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
+    }
     for (let round = 0; round < ROUNDS; round += 1) {
       const order = round % 2 === 0 ? observability : [...observability].reverse();
       for (const entry of order) {
-        const result = await load(target(entry.babyjit).url, [
-          { method: 'GET', path: '/adders/7/apply?x=35' },
-        ]);
-        observed.set(entry.name, [...(observed.get(entry.name) ?? []), result.rps]);
+        const result = await load(target(entry.babyjit), [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
+        observed.set(entry.name, [...(observed.get(entry.name) ?? []), result]);
       }
       process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
     }
     say();
     say('### The cost of metrics and logging (warm apply, one term)');
     say();
-    say('| configuration | req/s per round | median | ÷ both off |');
-    say('| --- | --- | ---: | ---: |');
-    const off = median(observed.get('metrics off, LOG_LEVEL=silent') ?? []);
-    for (const [name, values] of observed) {
+    say(
+      '| configuration | req/s per round | median | ÷ both off | CPU µs/req per round | median | both off ÷ this |',
+    );
+    say('| --- | --- | ---: | ---: | --- | ---: | ---: |');
+    const offRuns = observed.get('metrics off, LOG_LEVEL=silent') ?? [];
+    const off = median(offRuns.map((m) => m.rps));
+    const offCpu = median(offRuns.map((m) => m.cpuUs));
+    for (const [name, runs] of observed) {
+      const rps = runs.map((m) => m.rps);
+      const cpu = runs.map((m) => m.cpuUs);
       say(
-        `| ${name} | ${values.map((v) => fmt(v)).join(', ')} | ${fmt(median(values))} | ${fmt(median(values) / off, 3)}× |`,
+        `| ${name} | ${rps.map((v) => fmt(v)).join(', ')} | ${fmt(median(rps))} | ${fmt(median(rps) / off, 3)}× | ` +
+          `${cpu.map((v) => fmt(v, 1)).join(', ')} | ${fmt(median(cpu), 1)} | ${fmt(offCpu / median(cpu), 3)}× |`,
       );
     }
   } finally {
