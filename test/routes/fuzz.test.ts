@@ -1,0 +1,149 @@
+/**
+ * HTTP fuzzing: thousands of random requests, written byte for byte to a raw socket so that nothing on
+ * the client side cleans them up first (invalid UTF-8 in paths and bodies, huge and odd numbers, deep
+ * JSON, wrong and missing content types, oversized bodies, unknown methods). Whatever arrives, the
+ * service answers 2xx or 4xx, every error in the one shape, it stays up, and its registry's counters
+ * agree with the pages actually mapped.
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { pageSize } from '../../src/jit/libc.js';
+import { errorMessage, startTestApp } from '../support/app.js';
+import { anonymousReadExecutePages } from '../support/maps.js';
+
+interface RawResponse {
+  status: number;
+  headers: Map<string, string>;
+  body: Buffer;
+}
+
+/** Sends one request as raw bytes on its own connection and reads the whole answer. */
+function rawRequest(port: number, head: string, body: Buffer): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const split = raw.indexOf('\r\n\r\n');
+      const lines = raw.subarray(0, split).toString('latin1').split('\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0] ?? '')?.[1]);
+      const headers = new Map(
+        lines.slice(1).map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string];
+        }),
+      );
+      resolve({ status, headers, body: raw.subarray(split + 4) });
+    });
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  });
+}
+
+/** Path segments meant to hit the validators' edges, and raw bytes that are not valid UTF-8. */
+const segment = fc.oneof(
+  fc.integer({ min: -2147483648, max: 2147483647 }).map(String),
+  fc.constantFrom('2147483648', '-2147483649', '1e3', '0x10', '5.0', '+5', '-0', '', '%20', '%00', '%ff%fe'),
+  fc.constantFrom('9'.repeat(400), '..', '%2e%2e', '\u00ff\u00fe', '-', '00000000000000000007'),
+  fc.string({ maxLength: 12 }).map(encodeURIComponent),
+);
+const path = fc.oneof(
+  fc.tuple(segment, segment).map(([n, x]) => `/adders/${n}/apply?x=${x}`),
+  fc.tuple(segment, segment, segment).map(([n, x, y]) => `/adders/${n}/apply?x=${x}&x=${y}`),
+  fc.tuple(segment, segment).map(([n, key]) => `/adders/${n}/apply?${key}=1`),
+  segment.map((n) => `/adders/${n}`),
+  fc.constantFrom('/adders', '/adders/', '/healthz', '/readyz', '/metrics', '/nope', '/adders/5/apply/x'),
+  fc.string({ maxLength: 30 }).map((junk) => `/${junk.replace(/[\s]/g, '')}`),
+);
+const method = fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD');
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/jsonx',
+  '',
+);
+const body = fc.oneof(
+  fc.json({ maxDepth: 3 }).map((text) => Buffer.from(text)),
+  fc.integer({ min: -2147483648, max: 2147483647 }).map((term) => Buffer.from(`{"term":${term}}`)),
+  fc.array(fc.integer(), { maxLength: 20 }).map((xs) => Buffer.from(JSON.stringify({ xs }))),
+  fc
+    .constantFrom(
+      '{"term":1e400}',
+      '{"term":-0}',
+      '{"term":5.0}',
+      '{"term":"5"}',
+      '{"term":5,"term":6}',
+      '{"xs":[1e999]}',
+      '{"__proto__":{"term":1}}',
+      `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+      `{"xs":[${'1,'.repeat(100_000)}1]}`,
+      `{"xs":[${'1,'.repeat(150_000)}1]}`,
+      '{"term":',
+      '',
+    )
+    .map((text) => Buffer.from(text)),
+  fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from([0x7b, 0xff, 0xfe, ...bytes])),
+);
+
+describe('HTTP fuzzing', () => {
+  it('answers thousands of random and hostile requests with 2xx/4xx, one error shape, and stays consistent', async () => {
+    const capacity = 16;
+    const t = await startTestApp({ jitMaxAdders: capacity });
+    const port = (t.app.server.address() as { port: number }).port;
+    const size = pageSize();
+    await t.http.get('/adders/0/apply?x=0').expect(200); // the call gate's page exists from here on
+    await t.http.delete('/adders/0').expect(204);
+    const pagesBefore = anonymousReadExecutePages(size);
+    const statuses = new Map<number, number>();
+    try {
+      await fc.assert(
+        fc.asyncProperty(method, path, contentType, body, async (verb, target, type, payload) => {
+          const sendsBody = verb !== 'GET' && verb !== 'HEAD' && verb !== 'OPTIONS';
+          const head =
+            `${verb} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+            (type ? `Content-Type: ${type}\r\n` : '') +
+            (sendsBody ? `Content-Length: ${payload.length}\r\n` : '') +
+            '\r\n';
+          const response = await rawRequest(port, head, sendsBody ? payload : Buffer.alloc(0));
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          assert.ok(
+            response.status >= 200 && response.status < 500,
+            `${verb} ${target} (${type}) got ${response.status}: ${response.body.toString().slice(0, 200)}`,
+          );
+          const isJson = /^application\/json/.test(response.headers.get('content-type') ?? '');
+          if (response.status >= 400 && verb !== 'HEAD') {
+            assert.ok(isJson, `${verb} ${target}: a ${response.status} answered in JSON`);
+            errorMessage(JSON.parse(response.body.toString('utf8')), response.status);
+          }
+          // Nothing that looks like a user-space address (0x7f…: twelve hex digits, or fifteen decimal
+          // ones around 140 T), unless the request itself carried it and an error message quotes it back.
+          const sent = `${head}${payload.toString('latin1')}`;
+          for (const [address] of response.body
+            .toString('latin1')
+            .matchAll(/(0x)?7f[0-9a-f]{10}|\b1[34][0-9]{13}\b/gi)) {
+            assert.ok(sent.includes(address), `${verb} ${target}: an address in the answer: ${address}`);
+          }
+        }),
+        { numRuns: 2_000 },
+      );
+
+      // Still up and serving, and the registry agrees with the kernel about the pages it holds.
+      await t.http.get('/healthz').expect(200);
+      assert.equal((await t.http.get('/adders/40/apply?x=2').expect(200)).body.result, 42);
+      const { stats } = (await t.http.get('/adders').expect(200)).body;
+      assert.ok(stats.live <= capacity);
+      assert.equal(anonymousReadExecutePages(size) - pagesBefore, stats.live);
+      assert.equal(stats.mappedBytes, stats.live * size);
+      assert.equal(stats.compiles - stats.evictions - stats.releases, stats.live);
+      assert.ok(statuses.size > 3, `a spread of answers: ${JSON.stringify([...statuses])}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
