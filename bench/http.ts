@@ -17,10 +17,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { type ServerProcess, startServerProcess } from '../test/support/server-process.js';
+import { freePort, type ServerProcess, startServerProcess } from '../test/support/server-process.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { median } from './stats.js';
@@ -67,15 +66,6 @@ interface Scenario {
   valuesPerRequest?: number;
   /** Run once against each target before measuring (compiles the warm terms). */
   prepare?: (url: string) => Promise<void>;
-}
-
-/** A port that was free a moment ago: servers logging below info do not say where they listen. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function start(name: string, env: Record<string, string>, script?: string): Promise<Target> {

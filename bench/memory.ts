@@ -13,11 +13,10 @@
  * leave docs/benchmarks.md alone.
  */
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { wrappingAdd } from '../src/int32.js';
 import { anonymousReadExecutePages, readMaps } from '../test/support/maps.js';
-import { startServerProcess } from '../test/support/server-process.js';
+import { freePort, startServerProcess } from '../test/support/server-process.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
 
@@ -26,14 +25,6 @@ const TERMS = Number(process.env.BENCH_TERMS ?? 100_000);
 const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 4096);
 const CONNECTIONS = 50;
 const PAGE_SIZE = 4096;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function residentBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

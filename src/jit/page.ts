@@ -55,14 +55,8 @@ export class ExecutablePage {
     // own: the mprotect calls of a reseal change one VMA in place, where they would otherwise split it
     // out of a merged run of adder pages and merge it back, which profiling showed to be half of their cost.
     const address = mapReadWrite(length + length);
-    try {
-      protectNone(address + length, length);
-      copyToAddress(address, code);
-      sealReadExecute(address, length);
-    } catch (error) {
-      unmap(address, length + length);
-      throw error;
-    }
+    // The page is read+write already; its guard page is made inaccessible.
+    ExecutablePage.#writeAndSeal(address, length, code, () => protectNone(address + length, length));
     return new ExecutablePage(address, length, code.length);
   }
 
@@ -83,15 +77,24 @@ export class ExecutablePage {
       bytes = new Uint8Array(previous.#codeLength).fill(INT3);
       bytes.set(code);
     }
+    ExecutablePage.#writeAndSeal(address, length, bytes, () => makeReadWrite(address, length));
+    return new ExecutablePage(address, length, code.length);
+  }
+
+  /**
+   * The steps seal and reseal share: `prepare` (which leaves the page read+write, never executable),
+   * copy `bytes` to the page's start, seal it read+execute. If any step fails the page and its guard are
+   * unmapped and the error thrown, so a failure never leaves a page behind.
+   */
+  static #writeAndSeal(address: number, length: number, bytes: Uint8Array, prepare: () => void): void {
     try {
-      makeReadWrite(address, length);
+      prepare();
       copyToAddress(address, bytes);
       sealReadExecute(address, length);
     } catch (error) {
       unmap(address, length + length);
       throw error;
     }
-    return new ExecutablePage(address, length, code.length);
   }
 
   get released(): boolean {

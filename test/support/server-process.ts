@@ -1,9 +1,19 @@
 /** Runs the real server (dist/src/server.js), or another server script, as a child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const serverScript = fileURLToPath(new URL('../../src/server.js', import.meta.url));
+
+/** A loopback port that was free a moment ago: servers logging below info do not say where they listen. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export interface ServerProcessOptions {
   env?: Record<string, string>;
