@@ -24,6 +24,8 @@ export interface AppOptions {
   jitMaxAdders?: number;
   /** Serve GET /metrics and record request durations (METRICS). On unless false. */
   metrics?: boolean;
+  /** Blind every term with a random key per page (JIT_BLINDING). On unless false. */
+  jitBlinding?: boolean;
   /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
   jitCompile?: RegistryOptions['compile'];
 }
@@ -67,6 +69,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const metrics = options.metrics === false ? undefined : new ServiceMetrics(() => app.jit?.stats());
   await app.register(jitPlugin, {
     capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
+    blinding: options.jitBlinding !== false,
     compile: options.jitCompile,
     onCompile: metrics?.observeCompile,
   });

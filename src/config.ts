@@ -15,6 +15,7 @@ export interface Config {
   logLevel: LogLevel;
   jitMaxAdders: number;
   metrics: boolean;
+  jitBlinding: boolean;
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -24,6 +25,7 @@ export const CONFIG_VARIABLES = {
   LOG_LEVEL: { default: 'info', accepts: `one of ${LOG_LEVELS.join(', ')}` },
   JIT_MAX_ADDERS: { default: String(DEFAULT_CAPACITY), accepts: 'an integer from 1 to 1048576' },
   METRICS: { default: 'on', accepts: 'on or off' },
+  JIT_BLINDING: { default: 'on', accepts: 'on or off' },
 } as const;
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -51,6 +53,12 @@ function integer(env: NodeJS.ProcessEnv, name: VariableName, min: number, max: n
   return value;
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: VariableName): boolean {
+  const text = rawValue(env, name);
+  if (text !== 'on' && text !== 'off') throw new ConfigError(name, text);
+  return text === 'on';
+}
+
 const hostName =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
@@ -59,13 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
   const logLevel = rawValue(env, 'LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
-  const metrics = rawValue(env, 'METRICS');
-  if (metrics !== 'on' && metrics !== 'off') throw new ConfigError('METRICS', metrics);
   return {
     port: integer(env, 'PORT', 0, 65535),
     host,
     logLevel: logLevel as LogLevel,
     jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
-    metrics: metrics === 'on',
+    metrics: onOff(env, 'METRICS'),
+    jitBlinding: onOff(env, 'JIT_BLINDING'),
   };
 }

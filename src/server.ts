@@ -38,6 +38,7 @@ export async function main(): Promise<void> {
       logger: { level: config.logLevel },
       jitMaxAdders: config.jitMaxAdders,
       metrics: config.metrics,
+      jitBlinding: config.jitBlinding,
     });
     closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: false }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');

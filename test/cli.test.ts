@@ -40,11 +40,32 @@ describe('babyjit CLI', () => {
     assert.equal(babyjit(['--', '-4']).stdout, '-3 -2 -1\n');
   });
 
+  it('keeps the seed program’s exact bytes by default, and blinds the term with --blind', () => {
+    const seed = babyjit(['--code', '5']);
+    assert.equal(seed.status, 0);
+    const [results, code] = seed.stdout.trimEnd().split('\n');
+    assert.equal(results, '6 7 8');
+    assert.ok(code?.startsWith('48 c7 c0 05 00 00 00 48 01 f8 c3 cc'), code);
+
+    for (const args of [
+      ['--blind', '--code', '5'],
+      ['5', '--code', '--blind'],
+    ]) {
+      const blinded = babyjit(args);
+      assert.equal(blinded.status, 0, blinded.stderr);
+      const [blindedResults, blindedCode = ''] = blinded.stdout.trimEnd().split('\n');
+      assert.equal(blindedResults, '6 7 8', 'the same results');
+      assert.match(blindedCode, /^b8( [0-9a-f]{2}){4} 35( [0-9a-f]{2}){4} 01 f8 c3 cc/, 'mov eax / xor eax');
+      assert.doesNotMatch(blindedCode, /05 00 00 00/, 'the term’s bytes are not in the page');
+    }
+    assert.equal(babyjit(['--blind', '-4', '10', '-2147483648']).stdout, '6 2147483644\n');
+  });
+
   it('prints usage on stderr and exits 64 without an argument', () => {
     const result = babyjit([]);
     assert.equal(result.status, 64);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^usage: babyjit <term> \[x \.\.\.\]/);
+    assert.match(result.stderr, /^usage: babyjit \[--blind\] \[--code\] <term> \[x \.\.\.\]/);
   });
 
   it('prints help on stdout and exits 0 for --help', () => {

@@ -10,13 +10,21 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       jitMaxAdders: 4096,
       metrics: true,
+      jitBlinding: true,
     });
   });
 
   it('reads every variable', () => {
     assert.deepEqual(
-      loadConfig({ PORT: '8080', HOST: '0.0.0.0', LOG_LEVEL: 'warn', JIT_MAX_ADDERS: '64', METRICS: 'off' }),
-      { port: 8080, host: '0.0.0.0', logLevel: 'warn', jitMaxAdders: 64, metrics: false },
+      loadConfig({
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        LOG_LEVEL: 'warn',
+        JIT_MAX_ADDERS: '64',
+        METRICS: 'off',
+        JIT_BLINDING: 'off',
+      }),
+      { port: 8080, host: '0.0.0.0', logLevel: 'warn', jitMaxAdders: 64, metrics: false, jitBlinding: false },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
     assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
@@ -33,6 +41,8 @@ describe('configuration from the environment', () => {
     ['JIT_MAX_ADDERS', '-1', /JIT_MAX_ADDERS must be/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     ['METRICS', 'yes', /METRICS must be on or off/],
+    ['JIT_BLINDING', 'true', /JIT_BLINDING must be on or off/],
+    ['JIT_BLINDING', 'ON', /JIT_BLINDING must be on or off/],
     ['HOST', 'not a host!', /HOST must be an IPv4 or IPv6 address, or a host name/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {

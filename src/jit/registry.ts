@@ -7,6 +7,7 @@
  * function, so no reference can outlive an eviction or a release.
  */
 import { assertInt32, isInt32 } from '../int32.js';
+import { encodeBlindedAdderPage } from './blinding.js';
 import { ReleasedError } from './errors.js';
 import { ExecutablePage } from './page.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
@@ -17,7 +18,12 @@ export interface RegistryOptions {
   /** Most adders (and so executable pages) alive at once. */
   capacity?: number;
   /**
-   * Makes the page for a term; replaceable so that tests can inject failures. At capacity it is handed
+   * Blind each term with a random key per page (blinding.ts), so that no client-chosen constant lies
+   * verbatim in executable memory. On unless false; the CLI turns it off to keep the seed's exact bytes.
+   */
+  blinding?: boolean;
+  /**
+   * Makes the page for a term, replacing `blinding`'s choice; replaceable so that tests can inject failures. At capacity it is handed
    * the least recently used adder's page, already evicted, to recycle (ExecutablePage.reseal); a page it
    * leaves unused is released by the registry, whether the compile succeeds or throws.
    */
@@ -58,9 +64,12 @@ interface Entry {
   compiledAt: Date;
 }
 
-function compileAdderPage(term: number, recycled?: ExecutablePage): ExecutablePage {
-  const code = encodeAdderPage(term);
-  return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
+function adderPageCompiler(blinding: boolean): (term: number, recycled?: ExecutablePage) => ExecutablePage {
+  const encode = blinding ? encodeBlindedAdderPage : encodeAdderPage;
+  return (term, recycled) => {
+    const code = encode(term);
+    return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
+  };
 }
 
 export class JitRegistry {
@@ -82,7 +91,7 @@ export class JitRegistry {
       throw new RangeError(`capacity must be a positive integer, got ${String(capacity)}`);
     }
     this.capacity = capacity;
-    this.#compile = options.compile ?? compileAdderPage;
+    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false);
     this.#onCompile = options.onCompile;
   }
 

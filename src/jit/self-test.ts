@@ -1,10 +1,10 @@
 /**
- * The start-up self-test: compile a probe adder, run both its entries on inputs whose sums wrap around,
- * release it. It
- * proves on this host, before any request arrives, that pages can be mapped, sealed executable and called
+ * The start-up self-test: compile a probe adder, seed and blinded, run both entries of each on inputs
+ * whose sums wrap around, release it. It proves on this host, before any request arrives, that pages can be mapped, sealed executable and called
  * and that the results are right; it throws the JIT's typed error if any step fails.
  */
 import { wrappingAdd } from '../int32.js';
+import { encodeBlindedAdderPage } from './blinding.js';
 import { JitError } from './errors.js';
 import { ExecutablePage } from './page.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
@@ -13,7 +13,11 @@ const PROBE_TERM = 2147483647;
 const PROBE_INPUTS = [-2147483648, -1, 0, 1];
 
 export function runJitSelfTest(): void {
-  const page = ExecutablePage.seal(encodeAdderPage(PROBE_TERM));
+  for (const code of [encodeAdderPage(PROBE_TERM), encodeBlindedAdderPage(PROBE_TERM)]) probe(code);
+}
+
+function probe(code: Uint8Array): void {
+  const page = ExecutablePage.seal(code);
   try {
     const batch = Int32Array.from(PROBE_INPUTS);
     page.callWithInt32Array(BATCH_ADDER_ENTRY, batch);

@@ -93,6 +93,19 @@ function jccRel8(opcode: number, rel: number): number[] {
 export const jzRel8 = (rel: number) => jccRel8(0x74, rel);
 export const jnzRel8 = (rel: number) => jccRel8(0x75, rel);
 
+/** `xor eax, imm32` = 35 id: the short form for eax (XOR EAX, imm32). Like every 32-bit operation it zeroes
+ * rax's upper half. */
+export function xorEaxImm32(imm: number): number[] {
+  assertInt32(imm, 'imm32');
+  return [0x35, ...littleEndian32(imm)];
+}
+
+/** `add eax, edi` = 01 F8: opcode 01 /r without REX.W, ModRM F8 (mod=11, reg=111 edi, rm=000 eax). A 32-bit
+ * add: it wraps around at int32 by itself. */
+export function addEaxEdi(): number[] {
+  return [0x01, 0xf8];
+}
+
 /** `jmp rdx` = FF E2: opcode FF /4 with ModRM E2 (mod=11, /4, rm=010 rdx), rdx being the third argument. */
 export function jmpRdx(): number[] {
   return [0xff, 0xe2];
@@ -102,8 +115,30 @@ export function jmpRdx(): number[] {
 export const INT3 = 0xcc;
 
 /**
+ * The seed's adder with its term blinded (see blinding.ts): the term never appears in the code, only
+ * `term ^ key` and `key`, and the code undoes the xor before adding. 32-bit operations throughout, so that
+ * the four extra bytes still fit before the batch entry at offset 16:
+ *
+ *     b8 <term ^ key>   mov eax, term ^ key
+ *     35 <key>          xor eax, key        ; eax = term (and rax's upper half zero)
+ *     01 f8             add eax, edi        ; a 32-bit add wraps around at int32 by itself
+ *     c3                ret
+ */
+export function encodeBlindedAdder(term: number, key: number): Uint8Array {
+  assertInt32(term, 'term');
+  return Uint8Array.from([...movEaxImm32(term ^ key), ...xorEaxImm32(key), ...addEaxEdi(), ...ret()]);
+}
+
+/** `mov eax, term`, or with a key `mov eax, term ^ key; xor eax, key`: eax = term either way. */
+function loadTermIntoEax(term: number, key: number | undefined): number[] {
+  assertInt32(term, 'term');
+  return key === undefined ? movEaxImm32(term) : [...movEaxImm32(term ^ key), ...xorEaxImm32(key)];
+}
+
+/**
  * The batch entry, `void add_all(int32_t *xs, size_t n)`: adds term to each of n int32s in place, one
- * FFI call for a whole batch instead of one per value.
+ * FFI call for a whole batch instead of one per value. With a blinding key, the first line is
+ * `mov eax, term ^ key; xor eax, key`.
  *
  *         mov eax, term
  *         test rsi, rsi          ; n == 0: nothing to do
@@ -114,12 +149,17 @@ export const INT3 = 0xcc;
  *         jnz loop
  *   done: ret
  */
-export function encodeBatchAdder(term: number): Uint8Array {
-  assertInt32(term, 'term');
+export function encodeBatchAdder(term: number, key?: number): Uint8Array {
   const body = [...addDwordAtRdiEax(), ...addRdiImm8(4), ...decRsi()];
   const backToLoop = -(body.length + jnzRel8(0).length);
   const loop = [...body, ...jnzRel8(backToLoop)];
-  return Uint8Array.from([...movEaxImm32(term), ...testRsiRsi(), ...jzRel8(loop.length), ...loop, ...ret()]);
+  return Uint8Array.from([
+    ...loadTermIntoEax(term, key),
+    ...testRsiRsi(),
+    ...jzRel8(loop.length),
+    ...loop,
+    ...ret(),
+  ]);
 }
 
 /** Where each entry point starts in an adder's page. 16-byte aligned, as compilers align functions. */
@@ -141,35 +181,57 @@ function layout(entries: Array<[offset: number, code: Uint8Array]>): Uint8Array 
 }
 
 /**
- * The whole code of one term's page: the seed's adder at ADDER_ENTRY, its eleven bytes unchanged, and the
- * batch adder at BATCH_ADDER_ENTRY, with int3 between them. This is the definition; encodeAdderPage is
- * the fast path that every compile takes, and a test holds the two equal.
+ * The whole code of one term's page: the adder at ADDER_ENTRY and the batch adder at BATCH_ADDER_ENTRY,
+ * with int3 between them. Without a key the adder is the seed's eleven bytes, unchanged; with a blinding
+ * key both entries load the term as `term ^ key` and undo the xor. This is the definition;
+ * encodeAdderPage is the fast path that every compile takes, and a test holds the two equal.
  */
-export function composeAdderPage(term: number): Uint8Array {
+export function composeAdderPage(term: number, key?: number): Uint8Array {
   return layout([
-    [ADDER_ENTRY, encodeAdder(term)],
-    [BATCH_ADDER_ENTRY, encodeBatchAdder(term)],
+    [ADDER_ENTRY, key === undefined ? encodeAdder(term) : encodeBlindedAdder(term, key)],
+    [BATCH_ADDER_ENTRY, encodeBatchAdder(term, key)],
   ]);
 }
 
-/** Where the term's imm32 sits in an adder page: after `48 c7 c0` (mov rax) and after `b8` (mov eax). */
-const ADDER_TERM_OFFSET = ADDER_ENTRY + 3;
-const BATCH_TERM_OFFSET = BATCH_ADDER_ENTRY + 1;
-let adderPageTemplate: Uint8Array | undefined;
+/** Where the immediates sit in an adder page, seed and blinded; each is a 4-byte little-endian field. */
+const SEED_TERM_FIELDS = [ADDER_ENTRY + 3, BATCH_ADDER_ENTRY + 1] as const; // after 48 c7 c0 and after b8
+const BLINDED_TERM_FIELDS = [ADDER_ENTRY + 1, BATCH_ADDER_ENTRY + 1] as const; // after b8 (mov eax)
+const BLINDED_KEY_FIELDS = [ADDER_ENTRY + 6, BATCH_ADDER_ENTRY + 6] as const; // after 35 (xor eax)
+/** Offsets of every 4-byte immediate a blinded page holds (the blinded terms and the keys). */
+export const BLINDED_IMMEDIATE_OFFSETS: readonly number[] = [...BLINDED_TERM_FIELDS, ...BLINDED_KEY_FIELDS];
+
+let seedPageTemplate: Uint8Array | undefined;
+let blindedPageTemplate: Uint8Array | undefined;
 
 /**
- * composeAdderPage(term), made by copying the page composed once for term 0 and writing the term into its
- * two immediates: a compile happens on every cold request, and composing the page from instruction arrays
- * each time cost more than a microsecond of it.
+ * composeAdderPage(term, key), made by copying the page composed once for term 0 and writing the
+ * immediates into it: a compile happens on every cold request, and composing the page from instruction
+ * arrays each time cost more than a microsecond of it.
  */
-export function encodeAdderPage(term: number): Uint8Array {
+export function encodeAdderPage(term: number, key?: number): Uint8Array {
   assertInt32(term, 'term');
-  adderPageTemplate ??= composeAdderPage(0);
-  const code = adderPageTemplate.slice();
-  const view = new DataView(code.buffer);
-  view.setInt32(ADDER_TERM_OFFSET, term, true);
-  view.setInt32(BATCH_TERM_OFFSET, term, true);
+  if (key === undefined) {
+    seedPageTemplate ??= composeAdderPage(0);
+    return withFields(seedPageTemplate, SEED_TERM_FIELDS, term);
+  }
+  assertInt32(key, 'key');
+  blindedPageTemplate ??= composeAdderPage(0, 0);
+  const code = withFields(blindedPageTemplate, BLINDED_TERM_FIELDS, term ^ key);
+  for (const offset of BLINDED_KEY_FIELDS) writeLittleEndian32(code, offset, key);
   return code;
+}
+
+function withFields(template: Uint8Array, offsets: readonly number[], value: number): Uint8Array {
+  const code = template.slice();
+  for (const offset of offsets) writeLittleEndian32(code, offset, value);
+  return code;
+}
+
+function writeLittleEndian32(code: Uint8Array, offset: number, value: number): void {
+  code[offset] = value & 0xff;
+  code[offset + 1] = (value >>> 8) & 0xff;
+  code[offset + 2] = (value >>> 16) & 0xff;
+  code[offset + 3] = (value >>> 24) & 0xff;
 }
 
 /**

@@ -10,6 +10,7 @@ import { runJitSelfTest } from '../jit/self-test.js';
 
 export interface JitPluginOptions {
   capacity: number;
+  blinding: boolean;
   compile?: RegistryOptions['compile'];
   onCompile?: RegistryOptions['onCompile'];
 }
@@ -36,7 +37,10 @@ async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promi
     const released = registry.dispose();
     app.log.info({ releasedPages: released }, `JIT registry disposed: released ${released} executable pages`);
   });
-  app.log.info({ capacity: registry.capacity }, 'JIT self-test passed; registry ready');
+  app.log.info(
+    { capacity: registry.capacity, blinding: options.blinding },
+    'JIT self-test passed; registry ready',
+  );
 }
 
 export default fp(jitPlugin, { name: 'babyjit-jit', fastify: '5.x' });

@@ -12,6 +12,7 @@ import {
   encodeAdder,
   encodeAdderPage,
   encodeBatchAdder,
+  encodeBlindedAdder,
   encodeCallGates,
   movRaxImm32,
   ret,
@@ -116,6 +117,47 @@ describe('x86-64 encoders', () => {
     first.fill(0);
     assert.deepEqual(encodeAdderPage(3), composeAdderPage(3));
     assert.throws(() => encodeAdderPage(2 ** 31), RangeError);
+  });
+
+  it('blinds the adder: mov eax, term ^ key / xor eax, key / add eax, edi / ret, byte for byte', () => {
+    // term 5 = 05 00 00 00, key 0x11223344 = 44 33 22 11, term ^ key = 0x11223341 = 41 33 22 11.
+    assert.equal(toHex(encodeBlindedAdder(5, 0x11223344)), 'b8 41 33 22 11 35 44 33 22 11 01 f8 c3');
+    assert.ok(encodeBlindedAdder(5, 0x11223344).length <= BATCH_ADDER_ENTRY, 'fits before the batch entry');
+  });
+
+  it('decodes, with a real x86 decoder, a blinded page to the intended instructions and immediates', () => {
+    const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+    const hex32 = (value: number) => (value >>> 0).toString(16);
+    fc.assert(
+      fc.property(int32, int32, (term, key) => {
+        const code = composeAdderPage(term, key);
+        // Immediates as iced prints them with signed operands: decimal below 10, hex above.
+        const immediate = (value: number) =>
+          Math.abs(value) < 10 ? String(value) : value < 0 ? `-0x${hex32(-value)}` : `0x${hex32(value)}`;
+        const decoded = disassemble(code).map(({ offset, text }) => `${offset}: ${text}`);
+        assert.deepEqual(decoded.slice(0, 4), [
+          `0: mov eax, ${immediate(term ^ key)}`,
+          `5: xor eax, ${immediate(key)}`,
+          '10: add eax, edi',
+          '12: ret',
+        ]);
+        assert.deepEqual(decoded.slice(7, 10), [
+          `16: mov eax, ${immediate(term ^ key)}`,
+          `21: xor eax, ${immediate(key)}`,
+          '26: test rsi, rsi',
+        ]);
+        assert.deepEqual(encodeAdderPage(term, key), code, 'the fast path makes the composed page');
+      }),
+      {
+        numRuns: 1000,
+        examples: [
+          [5, 0x11223344],
+          [-1, -1],
+          [-2147483648, 1],
+          [2147483647, -2147483648],
+        ],
+      },
+    );
   });
 
   it('decodes the call gates to jmp rsi and jmp rdx at their entries', () => {

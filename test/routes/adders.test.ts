@@ -13,7 +13,9 @@ import { anonymousReadExecutePages } from '../support/maps.js';
 describe('adders API', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ jitMaxAdders: 64 });
+    // Blinding off: these tests compare the pages with the seed's exact bytes. The service's default,
+    // blinding on, has its own tests below.
+    t = await startTestApp({ jitMaxAdders: 64, jitBlinding: false });
   });
   after(() => t.close());
 
@@ -165,6 +167,38 @@ describe('adders API', () => {
       const again = await t.http.get('/adders/77/apply?x=1').expect(200);
       assert.equal(again.headers[CACHE_HEADER], 'compile');
       assert.equal(again.body.result, 78);
+    });
+  });
+
+  describe('with constant blinding, the service’s default', () => {
+    it('keeps the term’s bytes out of the page; GET /adders/:n shows the real bytes and their decoding', async () => {
+      const blinded = await startTestApp({ jitMaxAdders: 8 });
+      try {
+        const term = 0x12345678;
+        const created = await blinded.http.post('/adders').send({ term }).expect(201);
+        assert.doesNotMatch(created.body.code, /78 56 34 12/, 'the term, little-endian, is not in the page');
+        const described = await blinded.http.get(`/adders/${term}`).expect(200);
+        assert.equal(described.body.code, created.body.code, 'the bytes read back from the page');
+        const [mov, xor, add, ret] = described.body.disassembly as Array<{ bytes: string; text: string }>;
+        assert.match(mov?.text ?? '', /^mov eax, /);
+        assert.match(xor?.text ?? '', /^xor eax, /);
+        assert.deepEqual([add?.text, ret?.text], ['add eax, edi', 'ret']);
+        // The two immediates, as the page holds them, xor back to the term.
+        const immediate = (bytes = '') =>
+          new DataView(
+            Uint8Array.from(bytes.split(' ').slice(1), (byte) => Number.parseInt(byte, 16)).buffer,
+          ).getInt32(0, true);
+        assert.equal(immediate(mov?.bytes) ^ immediate(xor?.bytes), term);
+        const applied = await blinded.http.get(`/adders/${term}/apply?x=-1`).expect(200);
+        assert.equal(applied.body.result, term - 1);
+        const batch = await blinded.http
+          .post(`/adders/${term}/apply`)
+          .send({ xs: [1, 2147483647] })
+          .expect(200);
+        assert.deepEqual(batch.body.results, [term + 1, wrappingAdd(term, 2147483647)]);
+      } finally {
+        await blinded.close();
+      }
     });
   });
 

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { wrappingAdd } from '../../src/int32.js';
+import { encodeBlindedAdderPage, exposesTerm } from '../../src/jit/blinding.js';
+import { ExecutablePage } from '../../src/jit/page.js';
+import { JitRegistry } from '../../src/jit/registry.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, composeAdderPage, encodeAdderPage } from '../../src/jit/x86-64.js';
+
+const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+
+function littleEndian(term: number): number[] {
+  return [term & 0xff, (term >>> 8) & 0xff, (term >>> 16) & 0xff, (term >>> 24) & 0xff];
+}
+
+/** Every offset at which `term`'s four bytes occur in `code`. */
+function occurrences(code: Uint8Array, term: number): number[] {
+  const bytes = littleEndian(term);
+  const found: number[] = [];
+  for (let start = 0; start + 4 <= code.length; start += 1) {
+    if (bytes.every((byte, index) => code[start + index] === byte)) found.push(start);
+  }
+  return found;
+}
+
+/**
+ * The bytes of a blinded page that no term or key can change: where pages made with all-zero and
+ * all-one immediates agree. Worked out from two pages rather than from the encoder's field offsets, so
+ * that a field the encoder forgot to count would show up here.
+ */
+const allZero = composeAdderPage(0, 0); // term ^ key = 0, key = 0
+const allOne = composeAdderPage(0, -1); // term ^ key = -1, key = -1
+const fixedByte = Array.from(allZero, (byte, index) => byte === allOne[index]);
+
+/** Terms an attacker would try: the page's own fixed byte runs, with any one byte of them replaced. */
+const adversarialTerm = fc
+  .tuple(
+    fc.integer({ min: 0, max: allZero.length - 4 }),
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 255 }),
+  )
+  .map(([start, replaced, byte]) => {
+    const bytes = [...allZero.subarray(start, start + 4)];
+    bytes[replaced] = byte;
+    return new DataView(Uint8Array.from(bytes).buffer).getInt32(0, true);
+  });
+
+describe('constant blinding', () => {
+  it('never lets the term’s bytes into the page, except as runs of fixed opcode and padding bytes', () => {
+    fc.assert(
+      fc.property(fc.oneof(int32, adversarialTerm), (term) => {
+        const code = encodeBlindedAdderPage(term);
+        for (const start of occurrences(code, term)) {
+          const window = fixedByte.slice(start, start + 4);
+          assert.ok(
+            window.every(Boolean),
+            `term ${term}'s bytes at offset ${start} of ${Array.from(code, (b) => b.toString(16)).join(' ')}`,
+          );
+        }
+      }),
+      { numRuns: 5000, examples: [[5], [0], [-1], [-858993460 /* cc cc cc cc: the int3 padding */]] },
+    );
+  });
+
+  it('hides a term that is not made of the page’s fixed bytes completely', () => {
+    for (const term of [5, 42, -4, 0x12345678, 2147483647, -2147483648]) {
+      assert.deepEqual(occurrences(encodeBlindedAdderPage(term), term), [], `term ${term}`);
+      assert.notDeepEqual(
+        occurrences(encodeAdderPage(term), term),
+        [],
+        `the seed page holds ${term} verbatim`,
+      );
+    }
+  });
+
+  it('draws another key when a key is zero or would complete the term next to the opcodes', () => {
+    // Term 42 01 f8 c3 (little-endian) matches the blinded adder's last byte of key and its `add eax, edi;
+    // ret`: with a key whose top byte is 0x42 the page would hold the term at offset 9.
+    const term = new DataView(Uint8Array.from([0x42, 0x01, 0xf8, 0xc3]).buffer).getInt32(0, true);
+    const exposingKey = 0x42000000;
+    assert.equal(exposesTerm(encodeAdderPage(term, exposingKey), term), true);
+    assert.deepEqual(occurrences(encodeAdderPage(term, exposingKey), term), [9]);
+
+    const keys = [0, exposingKey, 0x0badf00d];
+    const code = encodeBlindedAdderPage(term, () => keys.shift() as number);
+    assert.deepEqual(keys, [], 'three keys drawn');
+    assert.deepEqual(code, encodeAdderPage(term, 0x0badf00d));
+    assert.deepEqual(occurrences(code, term), []);
+  });
+
+  it('refuses to emit an unblinded page when the random source gives nothing but zero', () => {
+    assert.throws(() => encodeBlindedAdderPage(5, () => 0), /no blinding key hid term 5/);
+  });
+
+  it('draws a different key for every page', () => {
+    const codes = new Set(Array.from({ length: 1000 }, () => encodeBlindedAdderPage(7).join(',')));
+    assert.equal(codes.size, 1000);
+  });
+
+  it('leaves the results unchanged: both entries of a blinded page compute (term + x) | 0', () => {
+    fc.assert(
+      fc.property(int32, fc.array(int32, { minLength: 1, maxLength: 50 }), (term, xs) => {
+        const page = ExecutablePage.seal(encodeBlindedAdderPage(term));
+        try {
+          for (const x of xs) assert.equal(page.callInt32(ADDER_ENTRY, x), wrappingAdd(term, x));
+          const batch = Int32Array.from(xs);
+          page.callWithInt32Array(BATCH_ADDER_ENTRY, batch);
+          assert.deepEqual(
+            [...batch],
+            xs.map((x) => wrappingAdd(term, x)),
+          );
+        } finally {
+          page.release();
+        }
+      }),
+      { numRuns: 300, examples: [[2147483647, [1, -1, -2147483648]]] },
+    );
+  });
+
+  it('is the registry’s default, and a registry without it keeps the seed’s exact bytes', () => {
+    const blinded = new JitRegistry({ capacity: 4 });
+    const seed = new JitRegistry({ capacity: 4, blinding: false });
+    try {
+      for (const term of [5, -4, 123456789]) {
+        assert.equal(blinded.apply(term, 37).result, wrappingAdd(term, 37));
+        assert.deepEqual(occurrences(blinded.describe(term)?.code ?? new Uint8Array(), term), []);
+        assert.equal(seed.apply(term, 37).result, wrappingAdd(term, 37));
+        assert.deepEqual(seed.describe(term)?.code, encodeAdderPage(term));
+      }
+      // A term compiled again, once evicted or released, gets a new key.
+      const first = blinded.describe(5)?.code;
+      blinded.release(5);
+      blinded.compile(5);
+      assert.notDeepEqual(blinded.describe(5)?.code, first);
+    } finally {
+      blinded.dispose();
+      seed.dispose();
+    }
+  });
+});
