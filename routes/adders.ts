@@ -6,7 +6,7 @@
  * async handler would cost a promise and a microtask turn on every request (see docs/benchmarks.md).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { parseDecimalInt32 } from '../src/int32.js';
 import { disassemble, toHex } from '../src/jit/disassemble.js';
@@ -50,10 +50,36 @@ function markLookup(reply: FastifyReply, lookup: Lookup): void {
 }
 
 const adders: FastifyPluginAsyncTypebox = async (app) => {
+  /**
+   * A preHandler that charges the client's compile quota (compile-quota.ts) when the request's term is
+   * not compiled yet, that is when the request will compile. Without a quota the routes have no
+   * preHandler at all, and with one a request for a compiled adder pays one lookup.
+   */
+  function chargeCompiles(termOf: (request: FastifyRequest) => number): {
+    preHandler?: preHandlerHookHandler;
+  } {
+    const charge = app.chargeCompile;
+    if (charge === undefined) return {};
+    return {
+      preHandler: (request, reply, done) => {
+        let term: number;
+        try {
+          term = termOf(request);
+        } catch {
+          return done(); // not a term: the handler answers 400 and compiles nothing
+        }
+        if (app.jit.has(term)) return done();
+        charge(request, reply).then(() => done(), done);
+      },
+    };
+  }
+  const termInPath = (request: FastifyRequest) => termOf(request.params as { n: string });
+
   app.post(
     '/adders',
     {
       bodyLimit: 1024,
+      ...chargeCompiles((request) => (request.body as { term: number }).term),
       schema: {
         tags: ['adders'],
         summary: 'Compile the adder for a term',
@@ -64,7 +90,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: { ...AdderCreated, description: 'Already compiled', headers: cacheHeader },
           201: { ...AdderCreated, description: 'Compiled by this request', headers: cacheHeader },
-          ...errorResponses(400, 413, 415, 503),
+          ...errorResponses(400, 413, 415, 429, 503),
         },
       },
     },
@@ -83,6 +109,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/adders/:n/apply',
     {
+      ...chargeCompiles(termInPath),
       schema: {
         tags: ['adders'],
         summary: 'Evaluate n + x',
@@ -95,7 +122,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
             { term: Int32, x: Int32, result: { ...Int32, examples: [42] } },
             { headers: cacheHeader },
           ),
-          ...errorResponses(400, 503),
+          ...errorResponses(400, 429, 503),
         },
       },
     },
@@ -112,6 +139,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     '/adders/:n/apply',
     {
       bodyLimit: 256 * 1024,
+      ...chargeCompiles(termInPath),
       schema: {
         tags: ['adders'],
         summary: 'Evaluate n + x for many x',
@@ -126,7 +154,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
             { term: Int32, results: Type.Array(Int32, { examples: [[6, 7, 8]] }) },
             { headers: cacheHeader },
           ),
-          ...errorResponses(400, 413, 415, 503),
+          ...errorResponses(400, 413, 415, 429, 503),
         },
       },
     },

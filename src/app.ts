@@ -7,11 +7,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import adderRoutes from '../routes/adders.js';
 import healthRoutes from '../routes/health.js';
+import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
 import { DEFAULT_CAPACITY, type RegistryOptions } from './jit/registry.js';
 import { ServiceMetrics } from './metrics.js';
+import compileQuotaPlugin from './plugins/compile-quota.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin, { replyWithError } from './plugins/errors.js';
 import jitPlugin from './plugins/jit.js';
+import loadSheddingPlugin from './plugins/load-shedding.js';
 import metricsPlugin from './plugins/metrics.js';
 import { RequestLogController } from './request-logging.js';
 import { ErrorResponse } from './schemas.js';
@@ -26,6 +29,14 @@ export interface AppOptions {
   metrics?: boolean;
   /** Blind every term with a random key per page (JIT_BLINDING). On unless false. */
   jitBlinding?: boolean;
+  /** Shed adders requests with 503 above this mean event-loop delay, ms (MAX_EVENT_LOOP_DELAY_MS); 0: never. */
+  maxEventLoopDelayMs?: number;
+  /** How often the event-loop delay is sampled, ms (tests shorten it; a second otherwise). */
+  eventLoopSampleIntervalMs?: number;
+  /** Compiles each client may cause per minute (COMPILE_RATE_LIMIT); 0 or absent: no quota. */
+  compilesPerMinute?: number;
+  /** The compile quota's window, ms (tests shorten it; a minute otherwise). */
+  compileQuotaWindowMs?: number;
   /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
   jitCompile?: RegistryOptions['compile'];
 }
@@ -76,6 +87,18 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if (metrics) await app.register(metricsPlugin, { metrics });
   await app.register(docsPlugin, { version: packageJson.version });
   await app.register(healthRoutes);
-  await app.register(adderRoutes);
+  // The adders get their own scope, where load shedding and the compile quota apply; health, metrics and
+  // the docs stay outside it and answer under any load.
+  await app.register(async (api) => {
+    await api.register(loadSheddingPlugin, {
+      maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+      sampleIntervalMs: options.eventLoopSampleIntervalMs,
+    });
+    await api.register(compileQuotaPlugin, {
+      compilesPerMinute: options.compilesPerMinute ?? 0,
+      windowMs: options.compileQuotaWindowMs,
+    });
+    await api.register(adderRoutes);
+  });
   return app;
 }

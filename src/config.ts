@@ -16,7 +16,12 @@ export interface Config {
   jitMaxAdders: number;
   metrics: boolean;
   jitBlinding: boolean;
+  maxEventLoopDelayMs: number;
+  compilesPerMinute: number;
 }
+
+/** A mean event-loop delay this long means requests wait far longer than they take: shed them. */
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 500;
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
 export const CONFIG_VARIABLES = {
@@ -26,6 +31,11 @@ export const CONFIG_VARIABLES = {
   JIT_MAX_ADDERS: { default: String(DEFAULT_CAPACITY), accepts: 'an integer from 1 to 1048576' },
   METRICS: { default: 'on', accepts: 'on or off' },
   JIT_BLINDING: { default: 'on', accepts: 'on or off' },
+  MAX_EVENT_LOOP_DELAY_MS: {
+    default: String(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
+    accepts: 'an integer from 0 (never shed load) to 60000',
+  },
+  COMPILE_RATE_LIMIT: { default: '0', accepts: 'an integer from 0 (no quota) to 1000000000' },
 } as const;
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -74,5 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
     metrics: onOff(env, 'METRICS'),
     jitBlinding: onOff(env, 'JIT_BLINDING'),
+    maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000),
+    compilesPerMinute: integer(env, 'COMPILE_RATE_LIMIT', 0, 1_000_000_000),
   };
 }

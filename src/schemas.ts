@@ -36,9 +36,12 @@ export const errorResponses = (...codes: number[]) =>
 
 export const MachineCode = Type.String({
   description:
-    'The machine code as read back from the executable page, hex bytes separated by spaces: the seed ' +
-    'adder (11 bytes), int3 padding, then the batch adder',
+    'The machine code as read back from the executable page, hex bytes separated by spaces: the adder, ' +
+    'int3 padding, then the batch adder at offset 16. With blinding (the default) each loads its term as ' +
+    '`mov eax, term ^ key; xor eax, key` with a random key per page; without, the adder is the seed ' +
+    "program's 11 bytes",
   examples: [
+    'b8 3a 1c 5e 9d 35 3f 1c 5e 9d 01 f8 c3 cc cc cc b8 3a 1c 5e 9d 35 3f 1c 5e 9d 48 85 f6 74 0b 01 07 48 83 c7 04 48 ff ce 75 f5 c3',
     '48 c7 c0 05 00 00 00 48 01 f8 c3 cc cc cc cc cc b8 05 00 00 00 48 85 f6 74 0b 01 07 48 83 c7 04 48 ff ce 75 f5 c3',
   ],
 });
@@ -50,8 +53,8 @@ export const AdderCreated = Type.Object({
 
 export const Instruction = Type.Object({
   offset: Type.Integer({ description: 'Offset from the start of the code, in bytes', examples: [0] }),
-  bytes: Type.String({ examples: ['48 c7 c0 05 00 00 00'] }),
-  text: Type.String({ description: 'Intel syntax', examples: ['mov rax, 5'] }),
+  bytes: Type.String({ examples: ['b8 3a 1c 5e 9d'] }),
+  text: Type.String({ description: 'Intel syntax', examples: ['mov eax, -0x62a1e3c6'] }),
 });
 
 export const AdderSummary = Type.Object({

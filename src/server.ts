@@ -39,6 +39,8 @@ export async function main(): Promise<void> {
       jitMaxAdders: config.jitMaxAdders,
       metrics: config.metrics,
       jitBlinding: config.jitBlinding,
+      maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+      compilesPerMinute: config.compilesPerMinute,
     });
     closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: false }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');

@@ -11,6 +11,8 @@ describe('configuration from the environment', () => {
       jitMaxAdders: 4096,
       metrics: true,
       jitBlinding: true,
+      maxEventLoopDelayMs: 500,
+      compilesPerMinute: 0,
     });
   });
 
@@ -23,8 +25,19 @@ describe('configuration from the environment', () => {
         JIT_MAX_ADDERS: '64',
         METRICS: 'off',
         JIT_BLINDING: 'off',
+        MAX_EVENT_LOOP_DELAY_MS: '0',
+        COMPILE_RATE_LIMIT: '600',
       }),
-      { port: 8080, host: '0.0.0.0', logLevel: 'warn', jitMaxAdders: 64, metrics: false, jitBlinding: false },
+      {
+        port: 8080,
+        host: '0.0.0.0',
+        logLevel: 'warn',
+        jitMaxAdders: 64,
+        metrics: false,
+        jitBlinding: false,
+        maxEventLoopDelayMs: 0,
+        compilesPerMinute: 600,
+      },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
     assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
@@ -43,6 +56,14 @@ describe('configuration from the environment', () => {
     ['METRICS', 'yes', /METRICS must be on or off/],
     ['JIT_BLINDING', 'true', /JIT_BLINDING must be on or off/],
     ['JIT_BLINDING', 'ON', /JIT_BLINDING must be on or off/],
+    [
+      'MAX_EVENT_LOOP_DELAY_MS',
+      '60001',
+      /MAX_EVENT_LOOP_DELAY_MS must be an integer from 0 \(never shed load\) to 60000/,
+    ],
+    ['MAX_EVENT_LOOP_DELAY_MS', '-1', /MAX_EVENT_LOOP_DELAY_MS must be/],
+    ['COMPILE_RATE_LIMIT', '1e3', /COMPILE_RATE_LIMIT must be an integer from 0 \(no quota\) to 1000000000/],
+    ['COMPILE_RATE_LIMIT', 'off', /COMPILE_RATE_LIMIT must be/],
     ['HOST', 'not a host!', /HOST must be an IPv4 or IPv6 address, or a host name/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {

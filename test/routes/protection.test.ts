@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SHED_RETRY_AFTER_SECONDS } from '../../src/plugins/load-shedding.js';
+import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+
+function portOf(t: TestApp): number {
+  return (t.app.server.address() as { port: number }).port;
+}
+
+/** A GET from a given loopback source address: how the test plays a second client. */
+function getFrom(
+  localAddress: string,
+  port: number,
+  path: string,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, localAddress }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** Keeps this process's event loop busy `busyMs` out of every `periodMs`, until stopped. */
+function hogEventLoop(busyMs: number, periodMs: number): () => void {
+  const timer = setInterval(() => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until) {
+      // spin: the app under test shares this event loop
+    }
+  }, periodMs);
+  return () => clearInterval(timer);
+}
+
+/** Whether an apply is answered 200 within `ms`, polling. */
+async function servedWithin(t: TestApp, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if ((await t.http.get('/adders/2/apply?x=1')).status === 200) return true;
+    await sleep(25);
+  }
+  return false;
+}
+
+describe('load shedding', () => {
+  it('answers 503 with Retry-After while the event loop lags, keeps health and metrics, then recovers', async () => {
+    const t = await startTestApp({ maxEventLoopDelayMs: 30, eventLoopSampleIntervalMs: 50 });
+    try {
+      // The delay of the app's own start-up is in the first sample or two: wait until they are past.
+      assert.ok(await servedWithin(t, 2000), 'not serving after start-up');
+      const stop = hogEventLoop(120, 130);
+      let shed: Awaited<ReturnType<typeof t.http.get>> | undefined;
+      try {
+        const deadline = performance.now() + 3000;
+        while (shed === undefined && performance.now() < deadline) {
+          const response = await t.http.get('/adders/2/apply?x=1');
+          if (response.status === 503) shed = response;
+          else assert.equal(response.status, 200);
+        }
+        assert.ok(shed, 'never shed while the event loop lagged');
+        assert.equal(shed.headers['retry-after'], String(SHED_RETRY_AFTER_SECONDS));
+        assert.match(errorMessage(shed.body, 503), /overloaded .*retry later/);
+        // Outside the adders' scope nothing is shed: the orchestrator and the operators still get answers.
+        for (const path of ['/healthz', '/readyz', '/metrics']) {
+          assert.equal((await t.http.get(path)).status, 200, path);
+        }
+      } finally {
+        stop();
+      }
+      // Once the loop keeps up again (a few samples later), requests are served.
+      assert.ok(await servedWithin(t, 2000), 'still shedding two seconds after the lag ended');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('can be turned off', async () => {
+    const t = await startTestApp({ maxEventLoopDelayMs: 0, eventLoopSampleIntervalMs: 50 });
+    // Lag well past the default limit (500 ms), for long enough that a shedding app would have shed.
+    const stop = hogEventLoop(600, 610);
+    try {
+      const deadline = performance.now() + 2500;
+      let answered = 0;
+      while (performance.now() < deadline) {
+        assert.equal((await t.http.get('/adders/2/apply?x=1')).status, 200);
+        answered += 1;
+      }
+      assert.ok(answered >= 3, `${answered} requests answered`);
+    } finally {
+      stop();
+      await t.close();
+    }
+  });
+});
+
+describe('the compile quota', () => {
+  it('refuses a client’s compiles over its quota with 429, never its calls to compiled adders', async () => {
+    const t = await startTestApp({ compilesPerMinute: 3 });
+    try {
+      for (const term of [1, 2]) await t.http.get(`/adders/${term}/apply?x=1`).expect(200);
+      await t.http.post('/adders').send({ term: 3 }).expect(201);
+
+      for (const refused of [
+        await t.http.get('/adders/4/apply?x=1'),
+        await t.http.post('/adders/4/apply').send({ xs: [1] }),
+        await t.http.post('/adders').send({ term: 4 }),
+      ]) {
+        assert.equal(refused.status, 429);
+        assert.match(
+          errorMessage(refused.body, 429),
+          /too many compiles from this client: at most 3 per 60 s/,
+        );
+        const retryAfter = Number(refused.headers['retry-after']);
+        assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${refused.headers['retry-after']}`);
+      }
+      assert.equal(t.app.jit.has(4), false, 'nothing compiled for a refused request');
+
+      // Compiled adders keep answering, and asking to compile one again costs nothing.
+      for (let i = 0; i < 10; i += 1) await t.http.get(`/adders/${(i % 3) + 1}/apply?x=${i}`).expect(200);
+      await t.http.post('/adders').send({ term: 2 }).expect(200);
+      await t.http
+        .post('/adders/3/apply')
+        .send({ xs: [1, 2] })
+        .expect(200);
+      // Bad input is a 400 about the input, not a quota answer.
+      assert.equal((await t.http.get('/adders/99999999999/apply?x=1')).status, 400);
+      assert.equal(t.app.jit.stats().compiles, 3);
+
+      // Another client has its own quota.
+      const other = await getFrom('127.0.0.2', portOf(t), '/adders/4/apply?x=1');
+      assert.deepEqual(other, { status: 200, body: { term: 4, x: 1, result: 5 } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('gives the quota back when its window ends', async () => {
+    const t = await startTestApp({ compilesPerMinute: 1, compileQuotaWindowMs: 500 });
+    try {
+      await t.http.get('/adders/1/apply?x=1').expect(200);
+      await t.http.get('/adders/2/apply?x=1').expect(429);
+      await sleep(700);
+      await t.http.get('/adders/2/apply?x=1').expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is off unless configured', async () => {
+    const t = await startTestApp();
+    try {
+      for (let term = 0; term < 200; term += 1) await t.http.get(`/adders/${term}/apply?x=1`).expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
