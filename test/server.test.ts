@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from './support/exec-memory-denial.js';
-import { startServerProcess } from './support/server-process.js';
+import { freePort, startServerProcess } from './support/server-process.js';
 
 describe('the server process', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -30,9 +30,32 @@ describe('the server process', () => {
     assert.match(server.output(), /JIT_MAX_ADDERS="lots" is not valid: JIT_MAX_ADDERS must be an integer/);
   });
 
-  it('refuses to start with exit 71 where executable memory is denied, never listening', async (t) => {
-    const server = startServerProcess({ nodeOptions: denyExecMemoryNodeOptions });
+  it('refuses to start with exit 71 where executable memory is denied; /readyz never reports ready', async (t) => {
+    const port = await freePort();
+    const server = startServerProcess({
+      nodeOptions: denyExecMemoryNodeOptions,
+      env: { PORT: String(port) },
+    });
+    // Ask /readyz the whole time the process lives: it must never once answer ready.
+    let exited = false;
+    let readyAnswers = 0;
+    let probes = 0;
+    const probing = (async () => {
+      while (!exited) {
+        probes += 1;
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) readyAnswers += 1;
+        } catch {
+          // refused: nothing listens
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
     const { code } = await server.exited;
+    exited = true;
+    await probing;
+    assert.equal(readyAnswers, 0, `/readyz answered ready ${readyAnswers} times`);
+    assert.ok(probes > 0);
     if (server.output().includes(MDWE_UNAVAILABLE)) {
       t.skip(`this kernel offers no PR_SET_MDWE: ${server.output().trim()}`);
       return;
