@@ -41,6 +41,10 @@ export interface LoadTally {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** When the first request was planned and the last answer arrived (performance.now(), in ms). */
+  startedAt: number;
+  finishedAt: number;
+  /** From the first request to the last answer: autocannon itself reports only at its next 1-second tick. */
   seconds: number;
   requestsPerSecond: number;
   /** The first few problems, described, for the report. */
@@ -57,9 +61,9 @@ export interface LoadOptions {
 
 const PROBLEMS_KEPT = 10;
 
-export async function driveChecked(url: string, options: LoadOptions): Promise<LoadTally> {
-  const { amount, connections, plan, signal } = options;
-  const tally: LoadTally = {
+/** A tally of no requests, for a phase that never ran. */
+export function emptyTally(): LoadTally {
+  return {
     sent: 0,
     responses: 0,
     byKind: {},
@@ -69,10 +73,17 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
     errors: 0,
     timeouts: 0,
     non2xx: 0,
+    startedAt: performance.now(),
+    finishedAt: performance.now(),
     seconds: 0,
     requestsPerSecond: 0,
     problems: [],
   };
+}
+
+export async function driveChecked(url: string, options: LoadOptions): Promise<LoadTally> {
+  const { amount, connections, plan, signal } = options;
+  const tally = emptyTally();
   const kindTally = (kind: string) => {
     tally.byKind[kind] ??= { sent: 0, statuses: {} };
     return tally.byKind[kind];
@@ -80,7 +91,6 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
   const problem = (text: string) => {
     if (tally.problems.length < PROBLEMS_KEPT) tally.problems.push(text);
   };
-  const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -106,6 +116,7 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
             onResponse: (status, body, context) => {
               const planned = (context as { planned?: CheckedRequest }).planned;
               tally.responses += 1;
+              tally.finishedAt = performance.now();
               if (status >= 500) tally.serverErrors += 1;
               if (planned === undefined) {
                 tally.unexpected += 1;
@@ -130,7 +141,8 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
     if (signal?.aborted) instance.stop();
     signal?.addEventListener('abort', () => instance.stop(), { once: true });
   });
-  tally.seconds = (performance.now() - started) / 1000;
+  if (tally.responses === 0) tally.finishedAt = performance.now();
+  tally.seconds = (tally.finishedAt - tally.startedAt) / 1000;
   tally.requestsPerSecond = tally.responses / tally.seconds;
   tally.errors = result.errors;
   tally.timeouts = result.timeouts;

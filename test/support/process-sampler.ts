@@ -29,6 +29,8 @@ export interface SamplerReport {
   /** The most JIT pages in any sample, beyond those at start: adder pages. */
   peakJitPages: number;
   peakRssBytes: number;
+  /** Resident memory at every sample, with the time it was taken (performance.now(), in ms). */
+  rss: { at: number; bytes: number }[];
   /** Readings in which some JIT page was writable and executable. */
   samplesWithViolations: number;
   /** The first few violations, for the report. */
@@ -55,6 +57,7 @@ export class ProcessSampler {
       jitPagesAtStart: 0,
       peakJitPages: 0,
       peakRssBytes: 0,
+      rss: [],
       samplesWithViolations: 0,
       violations: [],
       foreignWritableExecutable: { mappings: 0, bytes: 0 },
@@ -71,7 +74,7 @@ export class ProcessSampler {
   }
 
   get report(): SamplerReport {
-    return { ...this.#report, violations: [...this.#report.violations] };
+    return { ...this.#report, violations: [...this.#report.violations], rss: [...this.#report.rss] };
   }
 
   #take(): void {
@@ -90,6 +93,7 @@ export class ProcessSampler {
     report.samples += 1;
     report.peakJitPages = Math.max(report.peakJitPages, reading.pages.length - report.jitPagesAtStart);
     report.peakRssBytes = Math.max(report.peakRssBytes, rss);
+    report.rss.push({ at: performance.now(), bytes: rss });
     if (reading.violations.length > 0) report.samplesWithViolations += 1;
     for (const mapping of reading.violations) {
       if (report.violations.length >= VIOLATIONS_KEPT) break;
