@@ -3,8 +3,8 @@
  * serves a warm-up pass over 100,000 distinct terms, then 1,000,000 applies spread at random over the
  * same terms (so about 96% of them compile, and evict), every answer checked against `(n + x) | 0`.
  * Sampled from outside the process the whole time, every 250 ms: resident memory (VmRSS in
- * /proc/<pid>/status) and the JIT's pages (anonymous read+execute pages in /proc/<pid>/maps, beyond those
- * mapped before the first request: the call gate's page).
+ * /proc/<pid>/status) and the JIT's pages (classified from /proc/<pid>/maps by test/support/jit-pages.ts,
+ * beyond those mapped before the first request: the call gate's page).
  *
  * Goals from issue 5: resident memory at the end within 10% of where it was after warm-up, and never more
  * JIT pages than the capacity. Exits 1 if either is missed or any answer is wrong.
@@ -12,10 +12,9 @@
  * Environment: BENCH_REQUESTS (1,000,000), BENCH_TERMS (100,000), BENCH_CAPACITY (4096), BENCH_WRITE=0 to
  * leave docs/benchmarks.md alone.
  */
-import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
-import { wrappingAdd } from '../src/int32.js';
-import { anonymousReadExecutePages, readMaps } from '../test/support/maps.js';
+import { applyRequest, scramble } from '../test/support/adder-requests.js';
+import { driveChecked } from '../test/support/checked-load.js';
+import { ProcessSampler, residentBytes } from '../test/support/process-sampler.js';
 import { freePort, startServerProcess } from '../test/support/server-process.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
@@ -26,63 +25,13 @@ const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 4096);
 const CONNECTIONS = 50;
 const PAGE_SIZE = 4096;
 
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match?.[1]) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
-
-interface Sampler {
-  peakJitPages: number;
-  samples: number;
-  stop: () => void;
-}
-
-function sample(pid: number, pagesBefore: number): Sampler {
-  const sampler: Sampler = { peakJitPages: 0, samples: 0, stop: () => {} };
-  const take = () => {
-    const jitPages = anonymousReadExecutePages(PAGE_SIZE, readMaps(pid)) - pagesBefore;
-    sampler.peakJitPages = Math.max(sampler.peakJitPages, jitPages);
-    sampler.samples += 1;
-  };
-  const timer = setInterval(take, 250);
-  sampler.stop = () => {
-    clearInterval(timer);
-    take();
-  };
-  return sampler;
-}
-
 /** Drives `amount` applies; every answer is parsed and checked against the term and x that were sent. */
-async function drive(url: string, amount: number, pickTerm: (i: number) => number) {
-  let sent = 0;
-  let wrong = 0;
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
+function drive(url: string, amount: number, pickTerm: (i: number) => number) {
+  return driveChecked(url, {
     amount,
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (request, context) => {
-          const i = sent++;
-          const term = pickTerm(i);
-          const x = (i * 2_654_435_761) | 0;
-          Object.assign(context, { term, x });
-          return { ...request, path: `/adders/${term}/apply?x=${x}` };
-        },
-        onResponse: (status, body, context) => {
-          const { term, x } = context as { term: number; x: number };
-          const answer =
-            status === 200 ? (JSON.parse(body) as { term: number; x: number; result: number }) : undefined;
-          if (!answer || answer.term !== term || answer.x !== x || answer.result !== wrappingAdd(term, x)) {
-            wrong += 1;
-          }
-        },
-      },
-    ],
+    connections: CONNECTIONS,
+    plan: (i) => applyRequest(pickTerm(i), (i * 2_654_435_761) | 0),
   });
-  return { result, wrong };
 }
 
 async function main(): Promise<void> {
@@ -101,37 +50,27 @@ async function main(): Promise<void> {
   };
   let failed = false;
   try {
-    const pagesBefore = anonymousReadExecutePages(PAGE_SIZE, readMaps(pid));
-    const sampler = sample(pid, pagesBefore);
+    const sampler = new ProcessSampler(pid, { pageSize: PAGE_SIZE, intervalMs: 250 });
     const startRss = residentBytes(pid);
 
     // Warm-up: every term once, in order.
     const warmup = await drive(url, TERMS, (i) => i % TERMS);
     const warmRss = residentBytes(pid);
-    process.stderr.write(`warm-up done: ${warmup.result.requests.average} req/s\n`);
+    process.stderr.write(`warm-up done: ${Math.round(warmup.requestsPerSecond)} req/s\n`);
 
-    // The measured run: terms at random (a fixed-seed generator, so runs are comparable).
-    let seed = 0x9e3779b9;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
-    const started = performance.now();
-    const run = await drive(url, REQUESTS, () => Math.floor(random() * TERMS));
-    const seconds = (performance.now() - started) / 1000;
+    // The measured run: terms at random (the same sequence every run, so runs are comparable).
+    const run = await drive(url, REQUESTS, (i) => scramble(i, 1) % TERMS);
     const endRss = residentBytes(pid);
-    sampler.stop();
+    const sampled = sampler.stop();
     const stats = (await (await fetch(`${url}/adders`)).json()) as {
       stats: { live: number; compiles: number; hits: number; evictions: number };
     };
 
-    const errors = warmup.result.errors + run.result.errors + warmup.result.non2xx + run.result.non2xx;
+    const errors = warmup.errors + run.errors + warmup.unexpected + run.unexpected;
     const wrong = warmup.wrong + run.wrong;
     const growth = endRss / warmRss - 1;
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-    failed = wrong > 0 || errors > 0 || Math.abs(growth) > 0.1 || sampler.peakJitPages > CAPACITY;
+    failed = wrong > 0 || errors > 0 || Math.abs(growth) > 0.1 || sampled.peakJitPages > CAPACITY;
 
     say('## Memory under churn (`npm run bench:memory`)');
     say();
@@ -140,7 +79,7 @@ async function main(): Promise<void> {
       `The production server at capacity ${CAPACITY.toLocaleString('en')}: a warm-up pass over ` +
         `${TERMS.toLocaleString('en')} distinct terms, then ${REQUESTS.toLocaleString('en')} applies with ` +
         `terms drawn at random from them, ${CONNECTIONS} connections, every answer checked. Sampled every ` +
-        `250 ms from /proc/<pid>/status and /proc/<pid>/maps (${sampler.samples} samples).`,
+        `250 ms from /proc/<pid>/status and /proc/<pid>/maps (${sampled.samples} samples).`,
     );
     say();
     say('| measure | value |');
@@ -149,9 +88,9 @@ async function main(): Promise<void> {
     say(`| resident memory after warm-up | ${mib(warmRss)} |`);
     say(`| resident memory at the end | ${mib(endRss)} |`);
     say(`| change after warm-up (goal: within ±10%) | ${(growth * 100).toFixed(1)}% |`);
-    say(`| most JIT pages mapped at once (goal: ≤ ${CAPACITY}) | ${sampler.peakJitPages} |`);
+    say(`| most JIT pages mapped at once (goal: ≤ ${CAPACITY}) | ${sampled.peakJitPages} |`);
     say(
-      `| measured run | ${seconds.toFixed(1)} s, ${Math.round(run.result.requests.average).toLocaleString('en')} req/s |`,
+      `| measured run | ${run.seconds.toFixed(1)} s, ${Math.round(run.requestsPerSecond).toLocaleString('en')} req/s |`,
     );
     say(
       `| compiles, cache hits, evictions (whole run) | ${stats.stats.compiles.toLocaleString('en')}, ${stats.stats.hits.toLocaleString('en')}, ${stats.stats.evictions.toLocaleString('en')} |`,

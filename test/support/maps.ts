@@ -14,11 +14,16 @@ export interface Mapping {
 }
 
 export function readMaps(pid: number | 'self' = 'self'): Mapping[] {
-  return readFileSync(`/proc/${pid}/maps`, 'utf8')
+  return parseMaps(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}
+
+/** Parses the text of a maps file, one mapping per line (also used on synthetic lines in tests). */
+export function parseMaps(text: string): Mapping[] {
+  return text
     .split('\n')
-    .filter((line) => line.length > 0)
+    .filter((line) => line.trim().length > 0)
     .map((line) => {
-      const [range = '', perms = '', , , , ...rest] = line.split(/\s+/);
+      const [range = '', perms = '', , , , ...rest] = line.trim().split(/\s+/);
       const [start = '0', end = '0'] = range.split('-');
       return {
         start: Number.parseInt(start, 16),
