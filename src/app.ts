@@ -16,6 +16,7 @@ import errorsPlugin, { replyWithError } from './plugins/errors.js';
 import jitPlugin from './plugins/jit.js';
 import loadSheddingPlugin from './plugins/load-shedding.js';
 import metricsPlugin from './plugins/metrics.js';
+import shutdownPlugin from './plugins/shutdown.js';
 import { RequestLogController } from './request-logging.js';
 import { ErrorResponse } from './schemas.js';
 import { formatValidationError } from './validation-messages.js';
@@ -67,7 +68,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     schemaErrorFormatter: formatValidationError,
     // A path longer than this cannot hold an int32; refuse it early (404).
     routerOptions: { maxParamLength: 64 },
-    return503OnClosing: true,
+    // While closing, a request on a connection the server had accepted is served, not refused: the
+    // listening socket is closed first and /readyz answers 503, so load balancers stop sending, and the
+    // requests still arriving were sent before they knew (see plugins/shutdown.ts).
+    return503OnClosing: false,
     // Errors raised before routing (a malformed URL, a path parameter over maxParamLength) skip the error
     // handler; give them the same shape as every other error.
     frameworkErrors: replyWithError,
@@ -84,6 +88,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     compile: options.jitCompile,
     onCompile: metrics?.observeCompile,
   });
+  // After the JIT plugin: its preClose hook (not ready) runs before this one's (stop accepting, and so on).
+  await app.register(shutdownPlugin);
   if (metrics) await app.register(metricsPlugin, { metrics });
   await app.register(docsPlugin, { version: packageJson.version });
   await app.register(healthRoutes);

@@ -1,7 +1,9 @@
 /**
  * Starts the service: configuration from the environment, the app, listen; and stops it: on SIGTERM or
- * SIGINT (close-with-grace) the server stops accepting, in-flight requests finish, the JIT registry unmaps
- * every page (the jit plugin's onClose logs how many), and the process exits 0.
+ * SIGINT (close-with-grace) the app closes: the server stops accepting, every request on a connection it
+ * had accepted is answered and idle connections are closed (plugins/shutdown.ts), the JIT registry unmaps
+ * every page (the jit plugin's onClose logs how many), and the process exits 0; or 1 if that takes longer
+ * than SHUTDOWN_GRACE_MS.
  *
  * Exit statuses on a failed start, as <sysexits.h>: 78 (EX_CONFIG) for a bad variable, 71 (EX_OSERR) when
  * the host refuses the JIT's syscalls (executable memory forbidden, no memory) or the port, 69

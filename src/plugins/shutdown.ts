@@ -1,0 +1,114 @@
+/**
+ * Owns the listening socket and the open connections while the app closes, so that a SIGTERM under load
+ * answers every request on a connection the server had accepted, refuses new connections, and still
+ * exits promptly.
+ *
+ * Fastify's close() ends with Node's http.Server#close(), which (Node 19 and later) destroys the
+ * connections its HTTP parser counts as idle and closes the listening socket. On Node 20 and 24 that
+ * goes wrong in three ways (test/shutdown.test.ts and test/plugins/shutdown.test.ts fail without this
+ * plugin):
+ *
+ * - Node counts a connection as idle once its request has been read and its answer ended
+ *   (`response.finished`), even while the answer is still waiting in Node's write buffer for a slow
+ *   reader: the answer is cut off.
+ * - A keep-alive connection whose request is in progress is left alone, but its answer says keep-alive,
+ *   and afterwards nothing closes it: close() waits for the client or the keep-alive timeout (72 s),
+ *   beyond the grace period, and the process exits 1.
+ * - A connection that has sent nothing is not idle to Node (its parser awaits a request head), and
+ *   close() stops the timer that would enforce the head timeout: it too holds the close until the grace
+ *   period ends.
+ *
+ * (A connection accepted whose request has not been read yet is not destroyed by close(): its request is
+ * read and answered. Connections that the kernel has completed but the process has not accepted yet are
+ * reset when the listening socket closes; no server can take those back.)
+ *
+ * Fastify's `forceCloseConnections` does not help: its default, 'idle', leaves the sweep to close() itself;
+ * false still gets the sweep, which http.Server#close() always does; true destroys requests in progress.
+ *
+ * So, before Fastify's close() goes on (a preClose hook, after the JIT plugin's, which makes /readyz answer
+ * 503), this plugin:
+ *
+ * 1. closes the listening socket alone (net.Server#close, not http.Server#close): new connections are
+ *    refused from here on, and no open connection is touched;
+ * 2. makes every answer not sent yet close its connection (`connection: close`); requests that arrive
+ *    later on an open connection get that from Fastify, which sets it on every request routed while
+ *    closing (and, with `return503OnClosing: false` in app.ts, still serves them);
+ * 3. waits until no connection has answer bytes in Node's write buffer, so that the sweep cuts nothing off;
+ * 4. closes the connections that have sent nothing within `firstRequestWaitMs` of the signal.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** How long, from the start of the close, an open connection has to send its first bytes. */
+export const FIRST_REQUEST_WAIT_MS = 1_000;
+
+export interface ShutdownPluginOptions {
+  firstRequestWaitMs?: number;
+}
+
+/**
+ * Waits until no open connection has answer bytes in Node's write buffer. Not bounded here: those are
+ * requests in progress, and the grace period of server.ts bounds the whole close.
+ */
+async function writesFlushed(sockets: Set<Socket>): Promise<void> {
+  const unwritten = () => [...sockets].some((socket) => !socket.destroyed && socket.writableLength > 0);
+  while (unwritten()) await sleep(5);
+}
+
+/**
+ * After `ms`, destroys the open connections that have not sent a byte, and says how many. Before it counts,
+ * two turns of the event loop put a poll phase in between, so that bytes the kernel already holds for a
+ * connection are read (and its request begun) first: on a busy loop a timer can fire before the next poll.
+ */
+function closeSilentAfter(ms: number, sockets: Set<Socket>, report: (closed: number) => void): void {
+  const timer = setTimeout(async () => {
+    await nextTurn();
+    await nextTurn();
+    let closed = 0;
+    for (const socket of sockets) {
+      if (socket.destroyed || socket.bytesRead > 0) continue;
+      socket.destroy();
+      closed += 1;
+    }
+    report(closed);
+  }, ms);
+  // Never what keeps a process alive: when every other connection is done, the process may end.
+  timer.unref();
+}
+
+async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptions): Promise<void> {
+  const firstRequestWaitMs = options.firstRequestWaitMs ?? FIRST_REQUEST_WAIT_MS;
+  const server = app.server;
+  const sockets = new Set<Socket>();
+  // The answer to each connection's latest request: one WeakMap write per request is all this plugin costs
+  // while the service is not closing.
+  const latestAnswer = new WeakMap<Socket, ServerResponse>();
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, answer: ServerResponse) => {
+    latestAnswer.set(request.socket, answer);
+  });
+
+  app.addHook('preClose', async () => {
+    if (!server.listening) return; // built for inject(), or already closed
+    NetServer.prototype.close.call(server);
+    for (const socket of sockets) {
+      const answer = latestAnswer.get(socket);
+      // Fastify writes an answer's head and body at once, so an answer whose head is out is ended.
+      if (answer !== undefined && !answer.headersSent) answer.setHeader('connection', 'close');
+    }
+    app.log.info({ openConnections: sockets.size }, 'stopped accepting connections');
+    closeSilentAfter(firstRequestWaitMs, sockets, (closed) => {
+      if (closed > 0) app.log.info({ silentConnections: closed }, 'closed connections that sent no request');
+    });
+    await writesFlushed(sockets);
+  });
+}
+
+export default fp(shutdownPlugin, { name: 'babyjit-shutdown', fastify: '5.x' });
