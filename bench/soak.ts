@@ -42,7 +42,12 @@ import {
   emptyTally,
   type LoadTally,
 } from '../test/support/checked-load.js';
-import { ProcessSampler, residentBytes, type SamplerReport } from '../test/support/process-sampler.js';
+import {
+  ProcessSampler,
+  residentBytes,
+  residentFloors,
+  type SamplerReport,
+} from '../test/support/process-sampler.js';
 import { freePort, startServerProcess } from '../test/support/server-process.js';
 
 const PAGE_SIZE = 4096;
@@ -271,20 +276,8 @@ function describeKinds(tally: LoadTally, batchSize: number): string {
     .join(', ');
 }
 
-/**
- * Resident memory after warm-up and at the end of the run: the lowest sample in the run's first third and
- * in its last third (see the comment at the top). NaN when the run has no samples to compare.
- */
-function rssWindows(outcome: Outcome): { windowMs: number; first: number; last: number; growth: number } {
-  const { run, sampler } = outcome;
-  const windowMs = (run.finishedAt - run.startedAt) / 3;
-  const lowest = (from: number, to: number) => {
-    const inWindow = sampler.rss.filter(({ at }) => at >= from && at <= to).map(({ bytes }) => bytes);
-    return inWindow.length === 0 ? Number.NaN : Math.min(...inWindow);
-  };
-  const first = lowest(run.startedAt, run.startedAt + windowMs);
-  const last = lowest(run.finishedAt - windowMs, run.finishedAt);
-  return { windowMs, first, last, growth: last / first - 1 };
+function rssWindows(outcome: Outcome): ReturnType<typeof residentFloors> {
+  return residentFloors(outcome.sampler.rss, outcome.run);
 }
 
 /** The goals, each with whether it was met. */

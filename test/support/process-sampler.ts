@@ -112,3 +112,23 @@ export class ProcessSampler {
     }
   }
 }
+
+/**
+ * Resident memory after warm-up and at the end of a run, compared at the floors of V8's GC sawtooth: the
+ * lowest sample in the run's first third and the lowest in its last third (bench/soak.ts says why two
+ * single readings measure where each fell in a GC cycle rather than growth). NaN when a window has no
+ * samples.
+ */
+export function residentFloors(
+  rss: SamplerReport['rss'],
+  run: { startedAt: number; finishedAt: number },
+): { windowMs: number; first: number; last: number; growth: number } {
+  const windowMs = (run.finishedAt - run.startedAt) / 3;
+  const lowest = (from: number, to: number) => {
+    const inWindow = rss.filter(({ at }) => at >= from && at <= to).map(({ bytes }) => bytes);
+    return inWindow.length === 0 ? Number.NaN : Math.min(...inWindow);
+  };
+  const first = lowest(run.startedAt, run.startedAt + windowMs);
+  const last = lowest(run.finishedAt - windowMs, run.finishedAt);
+  return { windowMs, first, last, growth: last / first - 1 };
+}
