@@ -11,7 +11,7 @@
  * unpredictable before the page is written, and a later compile of the same term draws a new one.
  */
 import { randomFillSync } from 'node:crypto';
-import { BLINDED_IMMEDIATE_OFFSETS, encodeAdderPage } from './x86-64.js';
+import { BLINDED_IMMEDIATE_OFFSETS, encodeAdderPage, littleEndian32 } from './x86-64.js';
 
 /** Keys are drawn from the kernel's CSPRNG in batches: one getrandom call per 1,024 compiles, not per compile. */
 const keys = new Int32Array(1024);
@@ -33,7 +33,7 @@ function drawKey(): number {
  * term's doing: it is in every page whatever the term.
  */
 export function exposesTerm(code: Uint8Array, term: number): boolean {
-  const bytes = [term & 0xff, (term >>> 8) & 0xff, (term >>> 16) & 0xff, (term >>> 24) & 0xff];
+  const bytes = littleEndian32(term);
   for (const field of BLINDED_IMMEDIATE_OFFSETS) {
     // Every 4-byte window that shares at least one byte with the field [field, field + 4).
     for (let start = Math.max(0, field - 3); start <= field + 3 && start + 4 <= code.length; start += 1) {

@@ -17,7 +17,7 @@ export function movRaxImm32(imm: number): number[] {
 }
 
 /** The four bytes of a 32-bit value, least significant first (x86 is little-endian). */
-function littleEndian32(value: number): number[] {
+export function littleEndian32(value: number): number[] {
   return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
 }
 
