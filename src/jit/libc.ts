@@ -118,12 +118,28 @@ export function unmap(address: number, length: number): void {
   if (libc().munmap(address, length) !== 0) throw syscallFailure('munmap');
 }
 
+/**
+ * Bytes travel between JS and native memory through this buffer. koffi hands C the address of a typed
+ * array's memory, and V8 keeps typed arrays of 64 bytes or less (an adder page's code is 43 bytes) inside
+ * its heap, where objects move: asked for their address, V8 first moves them out, a malloc and a copy per
+ * call, and frees that memory in a later collection. A buffer made outside the heap from the start avoids
+ * all three: about 100 ns per call against about 280 ns (an ad-hoc loop of 500,000 memcpy calls).
+ */
+let staging = new Uint8Array(new ArrayBuffer(4096));
+
+function stagingFor(length: number): Uint8Array {
+  if (length > staging.length) staging = new Uint8Array(new ArrayBuffer(length));
+  return staging;
+}
+
 export function copyToAddress(address: number, bytes: Uint8Array): void {
-  libc().memcpyToAddress(address, bytes, bytes.length);
+  const buffer = stagingFor(bytes.length);
+  buffer.set(bytes);
+  libc().memcpyToAddress(address, buffer, bytes.length);
 }
 
 export function copyFromAddress(address: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  libc().memcpyFromAddress(bytes, address, length);
-  return bytes;
+  const buffer = stagingFor(length);
+  libc().memcpyFromAddress(buffer, address, length);
+  return buffer.slice(0, length);
 }

@@ -35,6 +35,25 @@ describe('libc bindings', () => {
     assert.equal(mappingAt(address), undefined);
   });
 
+  it('copies any length both ways, and each read is a copy of its own', () => {
+    const size = pageSize();
+    const address = mapReadWrite(2 * size);
+    try {
+      // Longer than the staging buffer the copies start with, then short again.
+      const long = Uint8Array.from({ length: 2 * size }, (_, index) => (index * 7) & 0xff);
+      copyToAddress(address, long);
+      assert.deepEqual(copyFromAddress(address, long.length), long);
+      copyToAddress(address + 100, new Uint8Array([9, 8, 7]));
+      const first = copyFromAddress(address + 100, 3);
+      const second = copyFromAddress(address, 3);
+      assert.deepEqual([...first], [9, 8, 7], 'a later read must not change an earlier one');
+      assert.deepEqual([...second], [0, 7, 14]);
+      assert.equal(first.length, 3);
+    } finally {
+      unmap(address, 2 * size);
+    }
+  });
+
   it('turns a failing mmap into a SyscallError naming the call and ENOMEM', () => {
     assert.throws(
       () => mapReadWrite(2 ** 52),
