@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fastifyLogger } from '../src/server.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from './support/exec-memory-denial.js';
 import { freePort, startServerProcess } from './support/server-process.js';
 
@@ -22,6 +23,24 @@ describe('the server process', () => {
       );
     });
   }
+
+  it('gives Fastify no logger at all at LOG_LEVEL=silent, and pino at every other level', () => {
+    assert.equal(fastifyLogger('silent'), false);
+    assert.deepEqual(fastifyLogger('info'), { level: 'info' });
+    assert.deepEqual(fastifyLogger('debug'), { level: 'debug' });
+  });
+
+  it('at LOG_LEVEL=silent serves and writes nothing, not even on shutdown', async () => {
+    const port = await freePort();
+    const server = startServerProcess({ env: { LOG_LEVEL: 'silent' }, port });
+    const base = await server.listening;
+    const response = await fetch(`${base}/adders/5/apply?x=37`);
+    assert.deepEqual(await response.json(), { term: 5, x: 37, result: 42 });
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    assert.equal(code, 0);
+    assert.equal(server.output(), '');
+  });
 
   it('refuses to start on a bad variable, naming it, with exit 78 (EX_CONFIG)', async () => {
     const server = startServerProcess({ env: { JIT_MAX_ADDERS: 'lots' } });
