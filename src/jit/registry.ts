@@ -61,7 +61,8 @@ interface Entry {
   term: number;
   page: ExecutablePage;
   calls: number;
-  compiledAt: Date;
+  /** Milliseconds since the epoch; the Date is made when a caller asks, not on every compile. */
+  compiledAtMs: number;
 }
 
 function adderPageCompiler(blinding: boolean): (term: number, recycled?: ExecutablePage) => ExecutablePage {
@@ -209,7 +210,7 @@ export class JitRegistry {
       // A compile that failed, or chose a fresh page, must not leave the evicted page mapped.
       if (recycled !== undefined && !recycled.released) recycled.release();
     }
-    const entry: Entry = { term, page, calls: 0, compiledAt: new Date() };
+    const entry: Entry = { term, page, calls: 0, compiledAtMs: Date.now() };
     this.#onCompile?.((performance.now() - started) / 1000);
     this.#compiles += 1;
     this.#entries.set(term, entry);
@@ -237,5 +238,5 @@ export class JitRegistry {
 }
 
 function summarise(entry: Entry): AdderSummary {
-  return { term: entry.term, calls: entry.calls, compiledAt: entry.compiledAt };
+  return { term: entry.term, calls: entry.calls, compiledAt: new Date(entry.compiledAtMs) };
 }
