@@ -12,11 +12,16 @@
  * batch apply of 10,000 values. Then the cost of observability: warm apply with metrics and logging as in
  * production, with both off, and with a log line per request (LOG_LEVEL=debug).
  *
- * Environment: BENCH_ROUNDS (3), BENCH_SECONDS per measurement (5), BENCH_WRITE=0 to leave docs alone.
+ * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
+ *
+ * Environment: BENCH_ROUNDS (7), BENCH_SECONDS per measurement (4), BENCH_WRITE=0 to leave docs alone,
+ * BENCH_ONLY=text to run only the sections whose title contains it (for example `warm` or `metrics`); a
+ * partial run never writes docs/benchmarks.md, which holds whole runs only.
  */
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort, type ServerProcess, startServerProcess } from '../test/support/server-process.js';
@@ -24,8 +29,11 @@ import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { median } from './stats.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ONLY = process.env.BENCH_ONLY;
+const selected = (title: string) => ONLY === undefined || title.includes(ONLY);
+const OBSERVABILITY_TITLE = 'The cost of metrics and logging (warm apply, one term)';
 const CONNECTIONS = 50;
 const BATCH = 10_000;
 const baselineScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
@@ -68,6 +76,19 @@ interface Scenario {
   prepare?: (url: string) => Promise<void>;
 }
 
+/**
+ * With two or more CPUs, every server runs on CPU 0 and the load generator (this process) on CPU 1, all
+ * their threads included: otherwise the scheduler moves both around the two cores, and which of them
+ * shares a core with the other's busy moments changes from one measurement to the next.
+ */
+const PIN = availableParallelism() >= 2 && process.env.BENCH_PIN !== '0';
+
+function pin(pid: number, cpu: number): void {
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], {
+    stdio: 'ignore',
+  });
+}
+
 async function start(name: string, env: Record<string, string>, script?: string): Promise<Target> {
   const server = startServerProcess({
     env,
@@ -75,7 +96,9 @@ async function start(name: string, env: Record<string, string>, script?: string)
     port: await freePort(),
     ...(script ? { script } : {}),
   });
-  return { name, process: server, url: await server.listening };
+  const url = await server.listening;
+  if (PIN) pin(server.child.pid as number, 0);
+  return { name, process: server, url };
 }
 
 async function stop(target: Target): Promise<void> {
@@ -172,6 +195,7 @@ function fmt(value: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
+  if (PIN) pin(process.pid, 1);
   const targets = new Map<string, Target>();
   const lines: string[] = [];
   const say = (line = '') => {
@@ -197,13 +221,18 @@ async function main(): Promise<void> {
     );
     say(
       `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds alternating ` +
-        'babyjit and the baseline; servers and load generator share the same cores. Latencies in ms. ' +
+        'babyjit and the baseline; ' +
+        (PIN
+          ? 'every server on CPU 0 and the load generator on CPU 1 (taskset, all threads). '
+          : 'servers and load generator share the same cores. ') +
+        'Latencies in ms. ' +
         "CPU µs/req is the server process's CPU time (user + system, /proc/<pid>/stat) over the " +
         'measurement divided by its requests: steadier than req/s on a shared machine. "ratio" compares ' +
-        'req/s, "CPU ratio" is the baseline\'s CPU per request over babyjit\'s (above 1: babyjit is cheaper).',
+        'req/s, "CPU ratio" is the baseline\'s CPU per request over babyjit\'s (above 1: babyjit is cheaper); ' +
+        "the median row's ratios are the medians of the rounds' ratios.",
     );
 
-    for (const scenario of scenarios) {
+    for (const scenario of scenarios.filter(({ name }) => selected(name))) {
       for (const key of [scenario.babyjit, 'baseline']) {
         await scenario.prepare?.(target(key).url);
         await warmUp(target(key).url, scenario.requests());
@@ -231,13 +260,24 @@ async function main(): Promise<void> {
       say(
         `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${values ? ' ---: |' : ''}`,
       );
-      const row = (label: string, ours: Measurement, base: Measurement) =>
+      const ratios = rows.map(({ ours, base }) => ({
+        rps: ours.rps / base.rps,
+        cpu: base.cpuUs / ours.cpuUs,
+      }));
+      const row = (
+        label: string,
+        ours: Measurement,
+        base: Measurement,
+        ratio: { rps: number; cpu: number },
+      ) =>
         say(
           `| ${label} | ${fmt(ours.rps)} | ${ours.p50} | ${ours.p99} | ${fmt(ours.cpuUs, 1)} | ${fmt(base.rps)} | ` +
-            `${base.p50} | ${base.p99} | ${fmt(base.cpuUs, 1)} | ${fmt(ours.rps / base.rps, 2)}× | ` +
-            `${fmt(base.cpuUs / ours.cpuUs, 2)}× |${values ? ` ${fmt(ours.rps * values)} |` : ''}`,
+            `${base.p50} | ${base.p99} | ${fmt(base.cpuUs, 1)} | ${fmt(ratio.rps, 2)}× | ` +
+            `${fmt(ratio.cpu, 2)}× |${values ? ` ${fmt(ours.rps * values)} |` : ''}`,
         );
-      for (const [index, { ours, base }] of rows.entries()) row(String(index + 1), ours, base);
+      for (const [index, { ours, base }] of rows.entries()) {
+        row(String(index + 1), ours, base, ratios[index] as { rps: number; cpu: number });
+      }
       const med = (pick: (m: Measurement) => number, side: 'ours' | 'base') =>
         median(rows.map((r) => pick(r[side])));
       const medianOf = (side: 'ours' | 'base'): Measurement => ({
@@ -246,9 +286,16 @@ async function main(): Promise<void> {
         p99: med((m) => m.p99, side),
         cpuUs: med((m) => m.cpuUs, side),
       });
-      row('**median**', medianOf('ours'), medianOf('base'));
+      // The ratios of the median row are the medians of the rounds' ratios: each round measures both servers
+      // on the same machine minutes, so its ratio cancels the machine's drift, which the ratio of two
+      // medians taken from different rounds would not.
+      row('**median**', medianOf('ours'), medianOf('base'), {
+        rps: median(ratios.map((r) => r.rps)),
+        cpu: median(ratios.map((r) => r.cpu)),
+      });
     }
 
+    if (!selected(OBSERVABILITY_TITLE)) return; // a partial run: nothing is written
     const observed = new Map<string, Measurement[]>();
     for (const entry of observability) {
       await warmUp(target(entry.babyjit).url, [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
@@ -262,27 +309,29 @@ async function main(): Promise<void> {
       process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
     }
     say();
-    say('### The cost of metrics and logging (warm apply, one term)');
+    say(`### ${OBSERVABILITY_TITLE}`);
     say();
     say(
-      '| configuration | req/s per round | median | ÷ both off | CPU µs/req per round | median | both off ÷ this |',
+      '| configuration | req/s per round | median | ÷ both off, median of rounds | CPU µs/req per round | median | both off ÷ this, median of rounds |',
     );
     say('| --- | --- | ---: | ---: | --- | ---: | ---: |');
     const offRuns = observed.get('metrics off, LOG_LEVEL=silent') ?? [];
-    const off = median(offRuns.map((m) => m.rps));
-    const offCpu = median(offRuns.map((m) => m.cpuUs));
     for (const [name, runs] of observed) {
       const rps = runs.map((m) => m.rps);
       const cpu = runs.map((m) => m.cpuUs);
+      // Paired by round, as in the scenarios: each round measures every configuration within a minute.
+      const rpsRatio = median(runs.map((m, round) => m.rps / (offRuns[round] as Measurement).rps));
+      const cpuRatio = median(runs.map((m, round) => (offRuns[round] as Measurement).cpuUs / m.cpuUs));
       say(
-        `| ${name} | ${rps.map((v) => fmt(v)).join(', ')} | ${fmt(median(rps))} | ${fmt(median(rps) / off, 3)}× | ` +
-          `${cpu.map((v) => fmt(v, 1)).join(', ')} | ${fmt(median(cpu), 1)} | ${fmt(offCpu / median(cpu), 3)}× |`,
+        `| ${name} | ${rps.map((v) => fmt(v)).join(', ')} | ${fmt(median(rps))} | ${fmt(rpsRatio, 3)}× | ` +
+          `${cpu.map((v) => fmt(v, 1)).join(', ')} | ${fmt(median(cpu), 1)} | ${fmt(cpuRatio, 3)}× |`,
       );
     }
   } finally {
     await Promise.all([...targets.values()].map(stop));
   }
-  if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:http', lines.join('\n'));
+  if (ONLY === undefined && process.env.BENCH_WRITE !== '0')
+    writeReportSection('bench:http', lines.join('\n'));
 }
 
 await main();
