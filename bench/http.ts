@@ -10,7 +10,7 @@
  * Scenarios: warm apply on one term; warm apply round-robin over 1,000 terms; cold apply, a new term
  * every request at capacity 64 (so each request compiles and evicts); POST /adders with distinct terms;
  * batch apply of 10,000 values. Then the cost of observability: warm apply with metrics and logging as in
- * production, with both off, and with a log line per request (LOG_LEVEL=debug).
+ * production, with both off, with each alone, and with a log line per request (LOG_LEVEL=debug).
  *
  * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
  *
@@ -187,6 +187,8 @@ const scenarios: Scenario[] = [
 const observability: Array<{ name: string; babyjit: string }> = [
   { name: 'metrics on, LOG_LEVEL=info (production)', babyjit: 'observed' },
   { name: 'metrics off, LOG_LEVEL=silent', babyjit: 'quiet' },
+  { name: 'metrics on, LOG_LEVEL=silent', babyjit: 'metricsOnly' },
+  { name: 'metrics off, LOG_LEVEL=info', babyjit: 'loggingOnly' },
   { name: 'metrics on, LOG_LEVEL=debug (a line per request)', babyjit: 'verbose' },
 ];
 
@@ -210,6 +212,8 @@ async function main(): Promise<void> {
     // served every other scenario, and its fuller heap would be measured against fresh processes.
     targets.set('observed', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on' }));
     targets.set('quiet', await start('babyjit', { LOG_LEVEL: 'silent', METRICS: 'off' }));
+    targets.set('metricsOnly', await start('babyjit', { LOG_LEVEL: 'silent', METRICS: 'on' }));
+    targets.set('loggingOnly', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'off' }));
     targets.set('verbose', await start('babyjit', { LOG_LEVEL: 'debug', METRICS: 'on' }));
     const target = (key: string) => targets.get(key) as Target;
 
