@@ -11,9 +11,10 @@
  */
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { type AppOptions, buildApp } from './app.js';
-import { ConfigError, type LogLevel, loadConfig } from './config.js';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
 import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
+import { createServiceLogger } from './logger.js';
 import { isMainModule } from './main-module.js';
 
 export const EX_SOFTWARE = 70;
@@ -32,22 +33,12 @@ function exitStatusFor(error: unknown): number {
   return EX_SOFTWARE;
 }
 
-/**
- * Fastify's logger option for a level. At `silent` Fastify gets no logger at all rather than a pino
- * logger that drops every line: with a logger, Fastify sets up per request what logging needs (a request
- * logger, checked for its methods, and a listener for the response's end), which costs throughput even
- * when nothing is written, and LOG_LEVEL=silent is what an operator turns to when they want none of it.
- */
-export function fastifyLogger(level: LogLevel): AppOptions['logger'] {
-  return level === 'silent' ? false : { level };
-}
-
 export async function main(): Promise<void> {
   let app: FastifyInstance | undefined;
   try {
     const config = loadConfig();
     app = await buildApp({
-      logger: fastifyLogger(config.logLevel),
+      logger: createServiceLogger({ level: config.logLevel }),
       jitMaxAdders: config.jitMaxAdders,
       metrics: config.metrics,
       jitBlinding: config.jitBlinding,

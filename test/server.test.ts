@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fastifyLogger } from '../src/server.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from './support/exec-memory-denial.js';
 import { freePort, startServerProcess } from './support/server-process.js';
 
@@ -23,12 +22,6 @@ describe('the server process', () => {
       );
     });
   }
-
-  it('gives Fastify no logger at all at LOG_LEVEL=silent, and pino at every other level', () => {
-    assert.equal(fastifyLogger('silent'), false);
-    assert.deepEqual(fastifyLogger('info'), { level: 'info' });
-    assert.deepEqual(fastifyLogger('debug'), { level: 'debug' });
-  });
 
   it('at LOG_LEVEL=silent serves and writes nothing, not even on shutdown', async () => {
     const port = await freePort();

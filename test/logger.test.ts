@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { buildApp } from '../src/app.js';
+import type { LogLevel } from '../src/config.js';
+import { createServiceLogger } from '../src/logger.js';
+
+/** A destination that keeps every line pino writes, parsed. */
+function collectingDestination(): { stream: Writable; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+async function appLogging(level: LogLevel) {
+  const { stream, lines } = collectingDestination();
+  const app = await buildApp({ logger: createServiceLogger({ level, destination: stream }), metrics: false });
+  return { app, lines };
+}
+
+describe('the service logger', () => {
+  it('is no logger at all at silent', () => {
+    assert.equal(createServiceLogger({ level: 'silent' }), undefined);
+  });
+
+  it('is its own child, so that requests share it, and writes at its level and above', () => {
+    const { stream, lines } = collectingDestination();
+    const logger = createServiceLogger({ level: 'info', destination: stream });
+    assert.ok(logger);
+    assert.equal(logger.child({ reqId: 'req-1' }), logger);
+    logger.debug('dropped');
+    logger.info({ term: 5 }, 'kept');
+    logger.error('also kept');
+    assert.deepEqual(
+      lines.map(({ level, msg, term }) => ({ level, msg, term })),
+      [
+        { level: 30, msg: 'kept', term: 5 },
+        { level: 50, msg: 'also kept', term: undefined },
+      ],
+    );
+  });
+
+  it('is the logger Fastify and every request use', async () => {
+    const { app, lines } = await appLogging('debug');
+    try {
+      let requestLog: unknown;
+      app.get('/probe', (request) => {
+        requestLog = request.log;
+        return {};
+      });
+      await app.inject({ method: 'GET', url: '/probe' });
+      assert.equal(requestLog, app.log);
+      assert.ok(lines.length > 0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('at debug, writes one line per request with method, URL and status; at info, none', async () => {
+    for (const [level, expected] of [
+      ['debug', 1],
+      ['info', 0],
+    ] as const) {
+      const { app, lines } = await appLogging(level);
+      try {
+        const response = await app.inject({ method: 'GET', url: '/adders/5/apply?x=37' });
+        assert.equal(response.statusCode, 200);
+        const completed = lines.filter((line) => line.msg === 'request completed');
+        assert.equal(completed.length, expected, `${level}: ${JSON.stringify(lines)}`);
+        if (expected === 1) {
+          assert.deepEqual(
+            { method: completed[0]?.method, url: completed[0]?.url, statusCode: completed[0]?.statusCode },
+            { method: 'GET', url: '/adders/5/apply?x=37', statusCode: 200 },
+          );
+        }
+        assert.ok(
+          lines.some((line) => line.msg === 'JIT self-test passed; registry ready'),
+          level,
+        );
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});
