@@ -17,6 +17,7 @@ export class RequestLogController extends LogController {
     // Most requests end here at info, where the debug line is dropped: do not build it for nothing.
     if (!error && !isDebugEnabled(reply.log)) return;
     const line = {
+      reqId: request.id,
       method: request.method,
       url: request.url,
       statusCode: reply.statusCode,

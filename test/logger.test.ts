@@ -61,7 +61,7 @@ describe('the service logger', () => {
     }
   });
 
-  it('at debug, writes one line per request with method, URL and status; at info, none', async () => {
+  it('at debug, writes one line per request with its id, method, URL and status; at info, none', async () => {
     for (const [level, expected] of [
       ['debug', 1],
       ['info', 0],
@@ -73,9 +73,15 @@ describe('the service logger', () => {
         const completed = lines.filter((line) => line.msg === 'request completed');
         assert.equal(completed.length, expected, `${level}: ${JSON.stringify(lines)}`);
         if (expected === 1) {
+          const [line] = completed;
           assert.deepEqual(
-            { method: completed[0]?.method, url: completed[0]?.url, statusCode: completed[0]?.statusCode },
+            { method: line?.method, url: line?.url, statusCode: line?.statusCode },
             { method: 'GET', url: '/adders/5/apply?x=37', statusCode: 200 },
+          );
+          assert.match(
+            String(line?.reqId),
+            /^req-/,
+            'the line names its request, there being no child logger to',
           );
         }
         assert.ok(
