@@ -290,8 +290,8 @@ async function main(): Promise<void> {
         p99: med((m) => m.p99, side),
         cpuUs: med((m) => m.cpuUs, side),
       });
-      // The ratios of the median row are the medians of the rounds' ratios: each round measures both servers
-      // on the same machine minutes, so its ratio cancels the machine's drift, which the ratio of two
+      // The ratios of the median row are the medians of the rounds' ratios: a round measures both servers
+      // back to back, seconds apart, so its ratio cancels the machine's slower drift, which the ratio of two
       // medians taken from different rounds would not.
       row('**median**', medianOf('ours'), medianOf('base'), {
         rps: median(ratios.map((r) => r.rps)),
