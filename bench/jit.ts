@@ -7,6 +7,8 @@
  *    does at capacity), and, for comparison, a fresh page called through a per-adder koffi.decode and
  *    through koffi.call;
  *  - one call into a warm adder, beside plain JavaScript `(x + term) | 0`;
+ *  - one JitRegistry.apply that hits, on one hot term and round-robin over 1,000, with the registry
+ *    holding few adders and full (its default capacity): a hit must not cost more as the registry fills;
  *  - the C reference loop (bench/compile-loop.c, built with the machine's C compiler), and the ratio.
  *
  * Rounds alternate between the contenders so that noise from other work on the machine falls on all of
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { ExecutablePage } from '../src/jit/page.js';
+import { DEFAULT_CAPACITY, JitRegistry } from '../src/jit/registry.js';
 import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
@@ -101,6 +104,22 @@ function main(): void {
     [PLAIN_JS]: (i) => ((i & 0xffff) + 7) | 0,
   };
 
+  // Registries filled once with `fill` adders (terms 0 to fill - 1); the contenders then only hit.
+  const registries = [2, DEFAULT_CAPACITY].map((fill) => {
+    const registry = new JitRegistry({ capacity: DEFAULT_CAPACITY });
+    for (let term = 0; term < fill; term += 1) registry.apply(term, 0);
+    return { fill, registry };
+  });
+  const hitRounds = new Map<string, number[]>();
+  const hitContenders: Record<string, (i: number) => number> = {};
+  for (const { fill, registry } of registries) {
+    const holding = `${fill.toLocaleString('en')} adders compiled`;
+    hitContenders[`one hot term, ${holding}`] = (i) => registry.apply(1, i & 0xffff).result;
+    if (fill >= 1000) {
+      hitContenders[`round-robin over 1,000 terms, ${holding}`] = (i) => registry.apply(i % 1000, 1).result;
+    }
+  }
+
   for (let round = 1; round <= ROUNDS; round += 1) {
     if (typeof reference !== 'string') record('C loop (reference)', reference.run());
     for (const [name, run] of Object.entries(compileContenders)) {
@@ -111,9 +130,13 @@ function main(): void {
       const iterations = name === 'koffi.call' ? CALLS / 10 : CALLS;
       callRounds.set(name, [...(callRounds.get(name) ?? []), timeBlock(iterations, run)]);
     }
+    for (const [name, run] of Object.entries(hitContenders)) {
+      hitRounds.set(name, [...(hitRounds.get(name) ?? []), timeBlock(CALLS / 4, run)]);
+    }
     process.stderr.write(`round ${round}/${ROUNDS} done\n`);
   }
   warm.release();
+  for (const { registry } of registries) registry.dispose();
   recycled?.release();
   if (typeof reference !== 'string') reference.cleanup();
 
@@ -147,6 +170,12 @@ function main(): void {
   for (const [name, values] of callRounds) {
     lines.push(`| ${name} | ${formatNs(median(values))} | ${(median(values) / plain).toFixed(1)}× |`);
   }
+  lines.push('');
+  lines.push('### One registry lookup that hits, with the call');
+  lines.push('');
+  lines.push('| lookup | per apply |');
+  lines.push('| --- | ---: |');
+  for (const [name, values] of hitRounds) lines.push(`| ${name} | ${formatNs(median(values))} |`);
   const markdown = lines.join('\n');
   console.log(markdown);
   if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:jit', markdown);

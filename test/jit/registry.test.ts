@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { wrappingAdd } from '../../src/int32.js';
 import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { pageSize } from '../../src/jit/libc.js';
@@ -226,6 +227,49 @@ describe('JitRegistry', () => {
     } finally {
       registry.dispose();
     }
+  });
+
+  it('evicts, lists and hits in exactly least-recently-used order, against a model, whatever the operations', () => {
+    // The model: an array of terms, least recently used first. Few distinct terms and a small capacity, so
+    // that hits, evictions, releases and recompiles all happen in most runs.
+    const term = fc.integer({ min: -3, max: 5 });
+    const operation = fc.oneof(
+      fc.record({ kind: fc.constant('apply' as const), term }),
+      fc.record({ kind: fc.constant('compile' as const), term }),
+      fc.record({ kind: fc.constant('release' as const), term }),
+      fc.record({ kind: fc.constant('describe' as const), term }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(operation, { maxLength: 60 }), (capacity, ops) => {
+        const registry = new JitRegistry({ capacity, blinding: false });
+        const model: number[] = [];
+        try {
+          for (const op of ops) {
+            const at = model.indexOf(op.term);
+            if (op.kind === 'release') {
+              assert.equal(registry.release(op.term), at >= 0);
+              if (at >= 0) model.splice(at, 1);
+            } else if (op.kind === 'describe') {
+              assert.equal(registry.describe(op.term)?.term, at >= 0 ? op.term : undefined);
+            } else {
+              const expected = at >= 0 ? 'hit' : 'compile';
+              const { lookup } = op.kind === 'apply' ? registry.apply(op.term, 1) : registry.compile(op.term);
+              assert.equal(lookup, expected);
+              if (at >= 0) model.splice(at, 1);
+              else if (model.length === capacity) model.shift();
+              model.push(op.term);
+            }
+            assert.deepEqual(
+              registry.list().map((adder) => adder.term),
+              model,
+            );
+          }
+          assert.equal(registry.dispose(), model.length);
+        } finally {
+          registry.dispose();
+        }
+      }),
+    );
   });
 
   it('rejects a capacity that is not a positive integer', () => {
