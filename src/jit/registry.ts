@@ -81,10 +81,11 @@ export class JitRegistry {
   readonly #compile: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   readonly #onCompile: ((seconds: number) => void) | undefined;
   readonly #entries = new Map<number, Entry>();
-  // The recency order is a list threaded through the entries, least recently used at #oldest. A hit moves
-  // its entry to #newest with a few pointer writes. (Re-inserting into the Map, whose iteration order is
-  // insertion order, did the same job, but a delete and a set per hit leave holes that make V8 rehash the
-  // table every so often: a few hundred instructions per warm request, counted under callgrind.)
+  // The recency order is a list threaded through the entries, least recently used at #oldest: a hit moves
+  // its entry to #newest with a few pointer writes. Re-inserting into the Map (whose iteration order is
+  // insertion order) did the same job, but each delete leaves a hole, and V8 rehashes the whole table once
+  // holes have used up its spare slots: in a full registry, nearly every hit. One hot term's hit took
+  // 4.77 µs with 4,096 adders compiled that way, 68 ns with the list (`npm run bench:jit`).
   #oldest: Entry | undefined;
   #newest: Entry | undefined;
   #disposed = false;
