@@ -36,6 +36,13 @@ type Tail = { median: number; p99: number };
 const PLAIN_JS = 'plain JS `(x + term) \\| 0`';
 const AdderPrototype = koffi.proto('int32_t bench_adder(int32_t x)');
 
+/** Appends one round's figure to the named contender's list, in the order the rounds ran. */
+function addRound<T>(rounds: Map<string, T[]>, name: string, value: T): void {
+  const values = rounds.get(name);
+  if (values === undefined) rounds.set(name, [value]);
+  else values.push(value);
+}
+
 function tail(sorted: number[]): Tail {
   return { median: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
@@ -90,8 +97,6 @@ function buildCReference(): { run: () => Tail; cleanup: () => void } | string {
 function main(): void {
   const reference = buildCReference();
   const compileRounds = new Map<string, Tail[]>();
-  const record = (name: string, value: Tail) =>
-    compileRounds.set(name, [...(compileRounds.get(name) ?? []), value]);
 
   const warm = ExecutablePage.seal(encodeAdder(7));
   const decoded = koffi.decode(BigInt(warm.address), AdderPrototype) as (x: number) => number;
@@ -121,17 +126,17 @@ function main(): void {
   }
 
   for (let round = 1; round <= ROUNDS; round += 1) {
-    if (typeof reference !== 'string') record('C loop (reference)', reference.run());
+    if (typeof reference !== 'string') addRound(compileRounds, 'C loop (reference)', reference.run());
     for (const [name, run] of Object.entries(compileContenders)) {
       const iterations = name.includes('(ours') ? COMPILES : Math.floor(COMPILES / 4);
-      record(name, tail(sampleEach(iterations, (i) => run(i))));
+      addRound(compileRounds, name, tail(sampleEach(iterations, (i) => run(i))));
     }
     for (const [name, run] of Object.entries(callContenders)) {
       const iterations = name === 'koffi.call' ? CALLS / 10 : CALLS;
-      callRounds.set(name, [...(callRounds.get(name) ?? []), timeBlock(iterations, run)]);
+      addRound(callRounds, name, timeBlock(iterations, run));
     }
     for (const [name, run] of Object.entries(hitContenders)) {
-      hitRounds.set(name, [...(hitRounds.get(name) ?? []), timeBlock(CALLS / 4, run)]);
+      addRound(hitRounds, name, timeBlock(CALLS / 4, run));
     }
     process.stderr.write(`round ${round}/${ROUNDS} done\n`);
   }
