@@ -9,6 +9,7 @@ import adderRoutes from '../routes/adders.js';
 import healthRoutes from '../routes/health.js';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
 import { DEFAULT_CAPACITY, type RegistryOptions } from './jit/registry.js';
+import { givesFastifyTheLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import compileQuotaPlugin from './plugins/compile-quota.js';
 import docsPlugin from './plugins/docs.js';
@@ -47,10 +48,12 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 };
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const log = options.logger;
+  const fastifyLogs = log !== undefined && givesFastifyTheLogger(log);
   const app = Fastify({
-    // Every request shares this logger (logger.ts says why and how).
-    ...(options.logger ? { loggerInstance: options.logger } : {}),
-    logController: new RequestLogController(),
+    // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
+    ...(fastifyLogs ? { loggerInstance: log } : {}),
+    logController: new RequestLogController(log),
     // Bodies are small JSON documents; routes set tighter limits of their own.
     bodyLimit: 256 * 1024,
     ajv: {
@@ -73,6 +76,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // handler; give them the same shape as every other error.
     frameworkErrors: replyWithError,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Without a logger of its own, Fastify's `log` is one that drops everything; the service's lines, and
+  // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
+  if (log !== undefined && !fastifyLogs) app.log = log;
 
   // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
   app.removeContentTypeParser('text/plain');

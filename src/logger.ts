@@ -13,6 +13,13 @@
  * factory, which calls the logger's own child(): so the logger handed to Fastify is a view of the pino
  * logger whose child() returns the view itself. It inherits everything else from pino (levels,
  * serializers, destination) the way pino's own children do, by prototype.
+ *
+ * Above debug, Fastify gets no logger at all (app.ts; `givesFastifyTheLogger` below). While Fastify has
+ * a logger, it sets up listeners on every request's response to time it for the line it would write at
+ * the end (lib/route.js, setupResponseListeners), and at info no such line is written (request-logging.ts).
+ * Instead app.ts makes `app.log`, which every plugin scope inherits, this logger: the service's own lines,
+ * Fastify's lines about the server and those it writes through the log controller keep going to it.
+ * `request.log` and `reply.log` are then a logger that drops everything, so the service never uses them.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
@@ -35,4 +42,17 @@ export function createServiceLogger(options: ServiceLoggerOptions): FastifyBaseL
   const shared = Object.create(base) as FastifyBaseLogger;
   shared.child = () => shared;
   return shared;
+}
+
+/** pino answers isLevelEnabled(); Fastify's type for a logger does not promise it, so ask carefully. */
+export function isDebugEnabled(logger: FastifyBaseLogger): boolean {
+  return (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false;
+}
+
+/**
+ * Whether Fastify itself gets the logger: only where the service writes a line per request (debug and
+ * trace), which Fastify's per-request timing serves; above that, the timing would be paid for nothing.
+ */
+export function givesFastifyTheLogger(logger: FastifyBaseLogger): boolean {
+  return isDebugEnabled(logger);
 }

@@ -45,7 +45,37 @@ describe('the service logger', () => {
     );
   });
 
-  it('is the logger Fastify and every request use', async () => {
+  it('above debug, is app.log in every scope but not given to Fastify, and failures still reach it', async () => {
+    const { stream, lines } = collectingDestination();
+    const logger = createServiceLogger({ level: 'info', destination: stream });
+    const app = await buildApp({ logger, metrics: false });
+    try {
+      let scopedLog: unknown;
+      let requestLog: unknown;
+      await app.register(async (scope) => {
+        scopedLog = scope.log;
+        scope.get('/boom', (request) => {
+          requestLog = request.log;
+          throw new Error('kaboom');
+        });
+      });
+      const response = await app.inject({ method: 'GET', url: '/boom' });
+      assert.equal(response.statusCode, 500);
+      assert.equal(app.log, logger);
+      assert.equal(scopedLog, logger);
+      // Fastify's own logger would cost listeners on every response (logger.ts); it has none.
+      assert.notEqual(requestLog, logger);
+      const failed = lines.filter((line) => line.msg === 'request failed');
+      assert.equal(failed.length, 1, JSON.stringify(lines));
+      assert.equal(failed[0]?.level, 50);
+      assert.match(String(failed[0]?.reqId), /^req-/);
+      assert.equal((failed[0]?.err as { message?: string } | undefined)?.message, 'kaboom');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('at debug, is the logger Fastify and every request use', async () => {
     const { app, lines } = await appLogging('debug');
     try {
       let requestLog: unknown;

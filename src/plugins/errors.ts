@@ -50,21 +50,20 @@ function classify(error: FastifyError | Error): ErrorBody {
 /** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */
 export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const body = classify(error);
-  if (body.statusCode === 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
+  // The service's logger: request.log writes nothing above debug (logger.ts).
+  const log = request.server.log;
+  if (body.statusCode === 500) log.error({ reqId: request.id, err: error }, 'request failed');
   // A host out of memory is the operator's to see, but as one line each: a stack trace per refused
   // compile would let a client fill the log with hundreds of identical traces while memory is short.
   else if (error instanceof SyscallError)
-    request.log.warn(
+    log.warn(
       { reqId: request.id, syscall: error.syscall, errno: error.errnoName, statusCode: body.statusCode },
       error.message,
     );
   // The client's mistakes, quotas and load shedding are not failures of the service: at debug, so that no
   // client can flood the log, and an overloaded service does not spend what it has left on logging.
   else
-    request.log.debug(
-      { reqId: request.id, statusCode: body.statusCode, reason: body.message },
-      'request rejected',
-    );
+    log.debug({ reqId: request.id, statusCode: body.statusCode, reason: body.message }, 'request rejected');
   // Load shedding and the compile quota say how long to wait; everything else that may pass, a second.
   if (body.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);

@@ -1,21 +1,38 @@
-/** Records every request's duration and serves the metrics at GET /metrics, in Prometheus text format. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Records every request's duration and serves the metrics at GET /metrics, in Prometheus text format.
+ *
+ * Durations come from Node's diagnostics channels (response-timing.ts says why not an onResponse hook).
+ * The route label reaches Node's response two ways, neither of which costs a hook on the way of a request
+ * that succeeds: every route's handler is wrapped, when the route is added, to name its route first; and
+ * an onError hook, which Fastify runs only for failures, names it for requests that fail before their
+ * handler runs (a body or parameter that fails validation, load shedding, the compile quota). A request
+ * that no route matched keeps the label `unmatched`.
+ */
+import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceMetrics } from '../metrics.js';
+import { nameRoute, timeResponses, UNMATCHED_ROUTE } from '../response-timing.js';
 
 async function metricsPlugin(app: FastifyInstance, options: { metrics: ServiceMetrics }): Promise<void> {
   const { metrics } = options;
-  // A callback-style hook, not an async one: no promise per request on the hot path.
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route's pattern, not the URL: /adders/:n/apply is one series, whatever n is.
-    metrics.observeRequest(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
+  const stopTiming = timeResponses(app.server, metrics.observeRequest);
+  app.addHook('onClose', async () => stopTiming());
+
+  // Registered as a plugin without encapsulation: this sees every route added after it, which app.ts
+  // makes every route there is (test/routes/metrics.test.ts checks each route's label).
+  app.addHook('onRoute', (route) => {
+    const pattern = route.url;
+    const handler = route.handler as RouteHandlerMethod;
+    route.handler = function namedHandler(this: FastifyInstance, request, reply) {
+      nameRoute(reply.raw, pattern);
+      return handler.call(this, request, reply);
+    };
+  });
+  app.addHook('onError', (request, reply, _error, done) => {
+    nameRoute(reply.raw, request.routeOptions.url ?? UNMATCHED_ROUTE);
     done();
   });
+
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
