@@ -204,19 +204,37 @@ async function main(): Promise<void> {
     console.log(line);
     lines.push(line);
   };
-  try {
-    targets.set('baseline', await start('baseline', {}, baselineScript));
-    targets.set('production', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on' }));
-    targets.set('small', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '64' }));
+  // Each process is started when a section first needs it and stopped when no later section does: an idle
+  // babyjit still wakes up for its event-loop-delay sampling (load shedding, default metrics), and on
+  // CPU 0 those wake-ups would land in the measured servers' time.
+  const configurations: Record<string, { env: Record<string, string>; script?: string }> = {
+    baseline: { env: {}, script: baselineScript },
+    production: { env: { LOG_LEVEL: 'info', METRICS: 'on' } },
+    small: { env: { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '64' } },
     // A fresh production-configured process for the observability comparison: 'production' has by then
     // served every other scenario, and its fuller heap would be measured against fresh processes.
-    targets.set('observed', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'on' }));
-    targets.set('quiet', await start('babyjit', { LOG_LEVEL: 'silent', METRICS: 'off' }));
-    targets.set('metricsOnly', await start('babyjit', { LOG_LEVEL: 'silent', METRICS: 'on' }));
-    targets.set('loggingOnly', await start('babyjit', { LOG_LEVEL: 'info', METRICS: 'off' }));
-    targets.set('verbose', await start('babyjit', { LOG_LEVEL: 'debug', METRICS: 'on' }));
-    const target = (key: string) => targets.get(key) as Target;
-
+    observed: { env: { LOG_LEVEL: 'info', METRICS: 'on' } },
+    quiet: { env: { LOG_LEVEL: 'silent', METRICS: 'off' } },
+    metricsOnly: { env: { LOG_LEVEL: 'silent', METRICS: 'on' } },
+    loggingOnly: { env: { LOG_LEVEL: 'info', METRICS: 'off' } },
+    verbose: { env: { LOG_LEVEL: 'debug', METRICS: 'on' } },
+  };
+  const target = async (key: string): Promise<Target> => {
+    const running = targets.get(key);
+    if (running) return running;
+    const { env, script } = configurations[key] as { env: Record<string, string>; script?: string };
+    const started = await start(key === 'baseline' ? 'baseline' : 'babyjit', env, script);
+    targets.set(key, started);
+    return started;
+  };
+  const stopAllBut = async (needed: Set<string>) => {
+    for (const [key, running] of targets) {
+      if (needed.has(key)) continue;
+      targets.delete(key);
+      await stop(running);
+    }
+  };
+  try {
     say('## HTTP service (`npm run bench`)');
     say();
     say(
@@ -236,17 +254,20 @@ async function main(): Promise<void> {
         "the median row's ratios are the medians of the rounds' ratios.",
     );
 
-    for (const scenario of scenarios.filter(({ name }) => selected(name))) {
+    const chosen = scenarios.filter(({ name }) => selected(name));
+    for (const [index, scenario] of chosen.entries()) {
+      await stopAllBut(new Set(['baseline', ...chosen.slice(index).map(({ babyjit }) => babyjit)]));
       for (const key of [scenario.babyjit, 'baseline']) {
-        await scenario.prepare?.(target(key).url);
-        await warmUp(target(key).url, scenario.requests());
+        const { url } = await target(key);
+        await scenario.prepare?.(url);
+        await warmUp(url, scenario.requests());
       }
       const rows: Array<{ ours: Measurement; base: Measurement }> = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         // Alternate which goes first, so neither always runs on a machine warmed (or tired) by the other.
         const order = round % 2 === 0 ? [scenario.babyjit, 'baseline'] : ['baseline', scenario.babyjit];
         const measured = new Map<string, Measurement>();
-        for (const key of order) measured.set(key, await load(target(key), scenario.requests()));
+        for (const key of order) measured.set(key, await load(await target(key), scenario.requests()));
         rows.push({
           ours: measured.get(scenario.babyjit) as Measurement,
           base: measured.get('baseline') as Measurement,
@@ -300,14 +321,17 @@ async function main(): Promise<void> {
     }
 
     if (!selected(OBSERVABILITY_TITLE)) return; // a partial run: nothing is written
+    await stopAllBut(new Set(observability.map(({ babyjit }) => babyjit)));
     const observed = new Map<string, Measurement[]>();
     for (const entry of observability) {
-      await warmUp(target(entry.babyjit).url, [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
+      await warmUp((await target(entry.babyjit)).url, [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
     }
     for (let round = 0; round < ROUNDS; round += 1) {
       const order = round % 2 === 0 ? observability : [...observability].reverse();
       for (const entry of order) {
-        const result = await load(target(entry.babyjit), [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
+        const result = await load(await target(entry.babyjit), [
+          { method: 'GET', path: '/adders/7/apply?x=35' },
+        ]);
         observed.set(entry.name, [...(observed.get(entry.name) ?? []), result]);
       }
       process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
