@@ -36,8 +36,7 @@
  * 3. waits until no connection has answer bytes in Node's write buffer, so that the sweep cuts nothing off;
  * 4. closes the connections that have sent nothing within `firstRequestWaitMs` of the signal.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -48,14 +47,6 @@ export const FIRST_REQUEST_WAIT_MS = 1_000;
 
 export interface ShutdownPluginOptions {
   firstRequestWaitMs?: number;
-}
-
-const kLatestAnswer = Symbol('babyjit.latestAnswer');
-type AnsweringSocket = Socket & { [kLatestAnswer]?: ServerResponse };
-interface RequestStart {
-  socket: Socket;
-  response: ServerResponse;
-  server: HttpServer;
 }
 
 /**
@@ -92,25 +83,23 @@ async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptio
   const firstRequestWaitMs = options.firstRequestWaitMs ?? FIRST_REQUEST_WAIT_MS;
   const server = app.server;
   const sockets = new Set<Socket>();
+  // The answer to each connection's latest request: one WeakMap write per request is all this plugin costs
+  // while the service is not closing.
+  const latestAnswer = new WeakMap<Socket, ServerResponse>();
+
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  // The answer to each connection's latest request, kept on its socket: one property write per request is
-  // all this plugin costs while the service is not closing. From Node's diagnostics channel rather than a
-  // second 'request' listener, which would make every request's emit copy the server's listener array.
-  const keepLatestAnswer = (message: unknown) => {
-    const { socket, response, server: from } = message as RequestStart;
-    if (from === server) (socket as AnsweringSocket)[kLatestAnswer] = response;
-  };
-  subscribe('http.server.request.start', keepLatestAnswer);
-  app.addHook('onClose', async () => unsubscribe('http.server.request.start', keepLatestAnswer));
+  server.on('request', (request: IncomingMessage, answer: ServerResponse) => {
+    latestAnswer.set(request.socket, answer);
+  });
 
   app.addHook('preClose', async () => {
     if (!server.listening) return; // built for inject(), or already closed
     NetServer.prototype.close.call(server);
     for (const socket of sockets) {
-      const answer = (socket as AnsweringSocket)[kLatestAnswer];
+      const answer = latestAnswer.get(socket);
       // Fastify writes an answer's head and body at once, so an answer whose head is out is ended.
       if (answer !== undefined && !answer.headersSent) answer.setHeader('connection', 'close');
     }
