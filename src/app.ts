@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import adderRoutes from '../routes/adders.js';
 import healthRoutes from '../routes/health.js';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
-import { DEFAULT_CAPACITY, type RegistryOptions } from './jit/registry.js';
+import { DEFAULT_CAPACITY, type RegistryOptions, type RegistryStats } from './jit/registry.js';
 import { givesFastifyTheLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import compileQuotaPlugin from './plugins/compile-quota.js';
@@ -19,6 +19,7 @@ import loadSheddingPlugin from './plugins/load-shedding.js';
 import metricsPlugin from './plugins/metrics.js';
 import shutdownPlugin from './plugins/shutdown.js';
 import { RequestLogController } from './request-logging.js';
+import { createTimedServer, type TimedServerOptions } from './response-timing.js';
 import { ErrorResponse } from './schemas.js';
 import { formatValidationError } from './validation-messages.js';
 
@@ -50,7 +51,19 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const log = options.logger;
   const fastifyLogs = log !== undefined && givesFastifyTheLogger(log);
-  const app = Fastify({
+  // `stats` is read at scrape time, once the app below exists.
+  const metrics: ServiceMetrics | undefined =
+    options.metrics === false
+      ? undefined
+      : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats());
+  const app: FastifyInstance = Fastify({
+    // With metrics, Node's server times every response itself (response-timing.ts says why).
+    ...(metrics
+      ? {
+          serverFactory: (handler: Parameters<typeof createTimedServer>[0], settings: TimedServerOptions) =>
+            createTimedServer(handler, settings, metrics.observeRequest),
+        }
+      : {}),
     // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
     ...(fastifyLogs ? { loggerInstance: log } : {}),
     logController: new RequestLogController(log),
@@ -84,7 +97,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
-  const metrics = options.metrics === false ? undefined : new ServiceMetrics(() => app.jit?.stats());
   await app.register(jitPlugin, {
     capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
     blinding: options.jitBlinding !== false,

@@ -1,74 +1,89 @@
 /**
- * Times every response of one HTTP server from Node's diagnostics channels, not from Fastify's hooks.
+ * Times every response of the HTTP server, with Node's server made from request and response classes of
+ * our own, instead of Fastify's onResponse hook or Node's diagnostics channels.
  *
  * Why not an onResponse hook: while an app has one (or a logger), Fastify sets up listeners on every
  * request (lib/route.js, setupResponseListeners): two clock reads, a closure, `finish` and `error`
- * listeners added to the response and removed again, and the hook runner. Giving up both (this module,
- * and no Fastify logger above debug: logger.ts) took a warm apply from about 72,600 instructions to
- * 68,100 under callgrind. Node publishes `http.server.request.start` and `http.server.response.finish`
- * from code it runs on every request anyway, and builds their messages only while someone subscribes:
- * timing from them costs a clock read at each end and one property on each of Node's two objects.
+ * listeners added to the response and removed again, and the hook runner.
  *
- * What the channels do not see: requests made with Fastify's inject() (no HTTP server is involved) and
- * responses that never finish (the client went away first), which an onResponse hook does not see either.
+ * Why not Node's `http.server.response.finish` channel, which needs no listener: under callgrind, with any
+ * subscriber on it (even one that does nothing, preloaded into the previous release), some processes (3 of
+ * 6) settled into a state where every nextTick object of Node's stream code was built in V8's runtime,
+ * about 40,000 instructions more per request, where a request took about 70,000; none of 6 without it.
  *
- * The channels carry Node's request and response, not Fastify's: the route's pattern reaches the response
- * through `nameRoute`, which the metrics plugin calls for every routed request.
+ * So a request is stamped when Node builds it (its head has been parsed), and observed when Fastify ends
+ * its response. Not observed: requests made with inject() (no HTTP server is involved).
+ *
+ * Fields every request and response has from construction, not properties added later: those give Node's
+ * objects a second hidden class, which the stream code every request runs through then has to handle.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 /** The route label of a response that no route answered: 404s, and URLs Fastify refused before routing. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const kStartedAt = Symbol('babyjit.startedAt');
-const kRoute = Symbol('babyjit.route');
+/** Called once per response, when it is ended: `route` is a route pattern or UNMATCHED_ROUTE, never a URL. */
+export type ResponseObserver = (method: string, route: string, statusCode: number, seconds: number) => void;
 
-type TimedRequest = IncomingMessage & { [kStartedAt]?: number };
-type NamedResponse = ServerResponse & { [kRoute]?: string };
-
-interface ExchangeMessage {
-  request: TimedRequest;
-  response: NamedResponse;
-  server: Server;
+/** A request stamped with the time Node built it. */
+class TimedRequest extends IncomingMessage {
+  readonly startedAt = performance.now();
 }
 
-/** Called once per finished response: `route` is a route pattern or UNMATCHED_ROUTE, never a URL. */
-export type ResponseObserver = (method: string, route: string, statusCode: number, seconds: number) => void;
+/** A response that knows the route answering it, and reports itself to its server's observer once ended. */
+interface RoutedResponse extends ServerResponse {
+  route: string;
+}
 
 /** Labels `response` with the pattern of the route that answers it (`/adders/:n/apply`). */
 export function nameRoute(response: ServerResponse, route: string): void {
-  (response as NamedResponse)[kRoute] = route;
+  // Responses no timed server made (inject()'s) are not observed: the label would go nowhere.
+  if ('route' in response) (response as RoutedResponse).route = route;
+}
+
+export interface TimedServerOptions {
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
 }
 
 /**
- * Calls `observe` for every response `server` finishes from now on, with the time since Node parsed the
- * request's head. Returns the function that stops it: the channels are process-wide, so a subscriber left
- * behind would keep its server, and everything the observer holds, alive.
+ * Node's HTTP server, made with the two classes that time its responses for `observe`, and the timeouts
+ * Fastify sets on the servers it makes itself (`options` are Fastify's: this is a serverFactory).
  */
-export function timeResponses(server: Server, observe: ResponseObserver): () => void {
-  const onStart = (message: unknown) => {
-    const { request, server: from } = message as ExchangeMessage;
-    if (from === server) request[kStartedAt] = performance.now();
-  };
-  const onFinish = (message: unknown) => {
-    const { request, response, server: from } = message as ExchangeMessage;
-    if (from !== server) return;
-    const startedAt = request[kStartedAt];
-    // Begun before timing started: its duration is unknown, so it is not counted rather than miscounted.
-    if (startedAt === undefined) return;
-    observe(
-      request.method ?? 'UNKNOWN',
-      response[kRoute] ?? UNMATCHED_ROUTE,
-      response.statusCode,
-      (performance.now() - startedAt) / 1000,
-    );
-  };
-  subscribe('http.server.request.start', onStart);
-  subscribe('http.server.response.finish', onFinish);
-  return () => {
-    unsubscribe('http.server.request.start', onStart);
-    unsubscribe('http.server.response.finish', onFinish);
-  };
+export function createTimedServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  options: TimedServerOptions,
+  observe: ResponseObserver,
+): Server {
+  // One class per server, so that its responses report to its observer without a lookup.
+  class ObservedResponse extends ServerResponse<TimedRequest> {
+    route = UNMATCHED_ROUTE;
+    #observed = false;
+
+    // Fastify ends each response once, with its whole payload; observe the first end only.
+    override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
+      if (!this.#observed) {
+        this.#observed = true;
+        const request = this.req;
+        observe(
+          request.method ?? 'UNKNOWN',
+          this.route,
+          this.statusCode,
+          (performance.now() - request.startedAt) / 1000,
+        );
+      }
+      // biome-ignore lint/suspicious/noExplicitAny: end() is overloaded; its arguments pass through as given.
+      return (super.end as (...args: any[]) => this)(chunk, encoding, callback);
+    }
+  }
+  const server = createServer(
+    { IncomingMessage: TimedRequest, ServerResponse: ObservedResponse },
+    handler as (request: TimedRequest, response: ObservedResponse) => void,
+  ) as unknown as Server;
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  server.setTimeout(options.connectionTimeout ?? 0);
+  return server;
 }

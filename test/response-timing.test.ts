@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { channel } from 'node:diagnostics_channel';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nameRoute, timeResponses, UNMATCHED_ROUTE } from '../src/response-timing.js';
+import {
+  createTimedServer,
+  nameRoute,
+  type ResponseObserver,
+  UNMATCHED_ROUTE,
+} from '../src/response-timing.js';
 
 interface Observed {
   method: string;
@@ -13,14 +17,19 @@ interface Observed {
   seconds: number;
 }
 
-/** A server whose answers take `delayMs`; `/named/...` URLs name their route `/named/:rest`. */
-async function startServer(delayMs = 0): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (request, response) => {
-    if (request.url?.startsWith('/named/')) nameRoute(response, '/named/:rest');
-    await sleep(delayMs);
-    response.statusCode = request.url === '/missing' ? 404 : 200;
-    response.end('ok');
-  });
+/** A timed server whose answers take `delayMs`; `/named/...` URLs name their route `/named/:rest`. */
+async function startServer(observe: ResponseObserver, delayMs = 0): Promise<{ server: Server; url: string }> {
+  const server = createTimedServer(
+    async (request, response) => {
+      if (request.url?.startsWith('/named/')) nameRoute(response, '/named/:rest');
+      await sleep(delayMs);
+      response.statusCode = request.url === '/missing' ? 404 : 200;
+      response.end('ok');
+      response.end(); // a second end is not a second response
+    },
+    { keepAliveTimeout: 1234 },
+    observe,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -30,22 +39,17 @@ function stopServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Node publishes the finish after the response's last bytes are handed over: give it a turn. */
-async function settle(): Promise<void> {
-  await sleep(20);
-}
-
-describe('timeResponses', () => {
-  it('reports each finished response with its method, named route, status and duration', async () => {
-    const { server, url } = await startServer(30);
+describe('createTimedServer', () => {
+  it('reports each response once, with its method, named route, status and duration', async () => {
     const observed: Observed[] = [];
-    const stop = timeResponses(server, (method, route, statusCode, seconds) =>
-      observed.push({ method, route, statusCode, seconds }),
+    const { server, url } = await startServer(
+      (method, route, statusCode, seconds) => observed.push({ method, route, statusCode, seconds }),
+      30,
     );
     try {
-      await fetch(`${url}/named/5?x=1`);
+      assert.equal(server.keepAliveTimeout, 1234, "Fastify's timeouts are set as on its own servers");
+      assert.equal(await (await fetch(`${url}/named/5?x=1`)).text(), 'ok');
       await fetch(`${url}/missing`, { method: 'DELETE' });
-      await settle();
       assert.deepEqual(
         observed.map(({ method, route, statusCode }) => ({ method, route, statusCode })),
         [
@@ -58,31 +62,24 @@ describe('timeResponses', () => {
         assert.ok(seconds >= 0.029 && seconds < 5, `duration ${seconds} s`);
       }
     } finally {
-      stop();
       await stopServer(server);
     }
   });
 
-  it('sees only its own server, and nothing once stopped', async () => {
-    const mine = await startServer();
-    const other = await startServer();
-    const observed: string[] = [];
-    const stop = timeResponses(mine.server, (_method, route) => observed.push(route));
+  it('reports to its own observer only', async () => {
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    const a = await startServer((_method, route) => mine.push(route));
+    const b = await startServer((_method, route) => theirs.push(route));
     try {
-      await fetch(`${other.url}/named/other`);
-      await fetch(`${mine.url}/named/mine`);
-      await settle();
-      assert.equal(observed.length, 1);
-      stop();
-      await fetch(`${mine.url}/named/after`);
-      await settle();
-      assert.equal(observed.length, 1, 'a stopped timer observes nothing');
-      assert.equal(channel('http.server.response.finish').hasSubscribers, false);
-      assert.equal(channel('http.server.request.start').hasSubscribers, false);
+      await fetch(`${a.url}/named/a`);
+      await fetch(`${b.url}/other`);
+      await fetch(`${b.url}/named/b`);
+      assert.deepEqual(mine, ['/named/:rest']);
+      assert.deepEqual(theirs, [UNMATCHED_ROUTE, '/named/:rest']);
     } finally {
-      stop();
-      await stopServer(mine.server);
-      await stopServer(other.server);
+      await stopServer(a.server);
+      await stopServer(b.server);
     }
   });
 });

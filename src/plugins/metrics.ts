@@ -1,9 +1,9 @@
 /**
  * Records every request's duration and serves the metrics at GET /metrics, in Prometheus text format.
  *
- * Durations come from Node's diagnostics channels (response-timing.ts says why not an onResponse hook).
- * The route label reaches Node's response two ways, neither of which costs a hook on the way of a request
- * that succeeds: every route's handler is wrapped, when the route is added, to name its route first; and
+ * Durations are taken by the server itself, which app.ts makes with response-timing.ts when metrics are
+ * on (it says why not an onResponse hook). The route label reaches Node's response two ways, neither of
+ * which costs a hook on the way of a request that succeeds: every route's handler is wrapped, when the route is added, to name its route first; and
  * an onError hook, which Fastify runs only for failures, names it for requests that fail before their
  * handler runs (a body or parameter that fails validation, load shedding, the compile quota). A request
  * that no route matched keeps the label `unmatched`.
@@ -11,12 +11,10 @@
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceMetrics } from '../metrics.js';
-import { nameRoute, timeResponses, UNMATCHED_ROUTE } from '../response-timing.js';
+import { nameRoute, UNMATCHED_ROUTE } from '../response-timing.js';
 
 async function metricsPlugin(app: FastifyInstance, options: { metrics: ServiceMetrics }): Promise<void> {
   const { metrics } = options;
-  const stopTiming = timeResponses(app.server, metrics.observeRequest);
-  app.addHook('onClose', async () => stopTiming());
 
   // Registered as a plugin without encapsulation: this sees every route added after it, which app.ts
   // makes every route there is (test/routes/metrics.test.ts checks each route's label).
