@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   // Each process is started when a section first needs it and stopped when no later section does: an idle
   // babyjit still wakes up for its event-loop-delay sampling (load shedding, default metrics), and on
   // CPU 0 those wake-ups would land in the measured servers' time.
-  const configurations: Record<string, { env: Record<string, string>; script?: string }> = {
+  type Configuration = { env: Record<string, string>; script?: string };
+  const configurations: Record<string, Configuration> = {
     baseline: { env: {}, script: baselineScript },
     production: { env: { LOG_LEVEL: 'info', METRICS: 'on' } },
     small: { env: { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '64' } },
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
   const target = async (key: string): Promise<Target> => {
     const running = targets.get(key);
     if (running) return running;
-    const { env, script } = configurations[key] as { env: Record<string, string>; script?: string };
+    const { env, script } = configurations[key] as Configuration;
     const started = await start(key === 'baseline' ? 'baseline' : 'babyjit', env, script);
     targets.set(key, started);
     return started;

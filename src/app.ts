@@ -9,7 +9,7 @@ import adderRoutes from '../routes/adders.js';
 import healthRoutes from '../routes/health.js';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
 import { DEFAULT_CAPACITY, type RegistryOptions, type RegistryStats } from './jit/registry.js';
-import { givesFastifyTheLogger } from './logger.js';
+import { isDebugEnabled } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import compileQuotaPlugin from './plugins/compile-quota.js';
 import docsPlugin from './plugins/docs.js';
@@ -50,7 +50,8 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const log = options.logger;
-  const fastifyLogs = log !== undefined && givesFastifyTheLogger(log);
+  // Fastify's per-request timing serves only the line per request written at debug and trace (logger.ts).
+  const fastifyLogs = log !== undefined && isDebugEnabled(log);
   // `stats` is read at scrape time, once the app below exists.
   const metrics: ServiceMetrics | undefined =
     options.metrics === false

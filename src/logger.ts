@@ -14,7 +14,7 @@
  * logger whose child() returns the view itself. It inherits everything else from pino (levels,
  * serializers, destination) the way pino's own children do, by prototype.
  *
- * Above debug, Fastify gets no logger at all (app.ts; `givesFastifyTheLogger` below). While Fastify has
+ * Above debug, Fastify gets no logger at all (app.ts, through `isDebugEnabled` below). While Fastify has
  * a logger, it sets up listeners on every request's response to time it for the line it would write at
  * the end (lib/route.js, setupResponseListeners), and at info no such line is written (request-logging.ts).
  * Instead app.ts makes `app.log`, which every plugin scope inherits, this logger: the service's own lines,
@@ -47,12 +47,4 @@ export function createServiceLogger(options: ServiceLoggerOptions): FastifyBaseL
 /** pino answers isLevelEnabled(); Fastify's type for a logger does not promise it, so ask carefully. */
 export function isDebugEnabled(logger: FastifyBaseLogger): boolean {
   return (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false;
-}
-
-/**
- * Whether Fastify itself gets the logger: only where the service writes a line per request (debug and
- * trace), which Fastify's per-request timing serves; above that, the timing would be paid for nothing.
- */
-export function givesFastifyTheLogger(logger: FastifyBaseLogger): boolean {
-  return isDebugEnabled(logger);
 }
