@@ -77,6 +77,17 @@ describe('adders API', () => {
         result: 7,
       });
     });
+
+    // The apply routes serialise with JSON.stringify (src/number-json.ts), not from their schemas: the
+    // bytes must still be the schema's fields in its order, for answers and for errors alike.
+    it('writes exactly the schema’s fields, in order, as compact JSON, errors included', async () => {
+      const answer = await t.http.get('/adders/-2147483648/apply?x=2147483647').expect(200);
+      assert.match(answer.headers['content-type'] ?? '', /^application\/json/);
+      assert.equal(answer.text, '{"term":-2147483648,"x":2147483647,"result":-1}');
+      const refused = await t.http.get('/adders/5/apply?x=2147483648').expect(400);
+      assert.match(refused.headers['content-type'] ?? '', /^application\/json/);
+      assert.match(refused.text, /^\{"statusCode":400,"error":"Bad Request","message":"[^"]+"\}$/);
+    });
   });
 
   describe('POST /adders/:n/apply', () => {
@@ -85,6 +96,16 @@ describe('adders API', () => {
       const response = await t.http.post('/adders/11/apply').send({ xs }).expect(200);
       assert.deepEqual(response.body, { term: 11, results: xs.map((x) => wrappingAdd(11, x)) });
       assert.equal(response.headers[CACHE_HEADER], 'compile');
+    });
+
+    it('writes exactly the schema’s fields, in order, as compact JSON, errors included', async () => {
+      const answer = await t.http
+        .post('/adders/-3/apply')
+        .send({ xs: [3, -2147483648] })
+        .expect(200);
+      assert.equal(answer.text, '{"term":-3,"results":[0,2147483645]}');
+      const refused = await t.http.post('/adders/-3/apply').send({ xs: [] }).expect(400);
+      assert.match(refused.text, /^\{"statusCode":400,"error":"Bad Request","message":"[^"]+"\}$/);
     });
 
     it(`takes up to ${MAX_BATCH} values`, async () => {
