@@ -13,14 +13,15 @@
  * int32 range, 5,000 of them at capacity 256 so that nearly every request compiles and evicts, inputs
  * spread too, and one batch of 300 values in 50 requests. The lines printed during a warm-up are left out.
  *
- * Measured here (50,000 requests): 3.9–10.4 bytes a request. Undoing one fix at a time: 78–108 with
- * Fastify's default serializer on the apply routes; 73 in 4 of 6 processes with a new registry entry per
- * compile; 59 in 1 of 2 with the Map.
+ * Measured here (50,000 requests): 1.9–2.3 bytes a request (3.9–10.4 with an earlier pseudo-random
+ * sequence for the same mix). Undoing one fix at a time, with that earlier sequence: 78–108 with
+ * Fastify’s default serializer on the apply routes (99.5 with this one); 73 in 4 of 6 processes with a
+ * new registry entry per compile; 59 in 1 of 2 with the Map.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { applyRequest, batchRequest } from './support/adder-requests.js';
+import { applyRequest, batchRequest, scramble } from './support/adder-requests.js';
 import { type CheckedRequest, driveChecked } from './support/checked-load.js';
 import { freePort, startServerProcess } from './support/server-process.js';
 
@@ -30,24 +31,17 @@ const MEASURED_REQUESTS = 50_000;
 /** Old-generation growth per request at most: about twice what the service shows now. */
 const GROWTH_PER_REQUEST_LIMIT = 20;
 
-/** Terms spread over the int32 range (a multiplicative hash of 0..TERMS-1). */
-const terms = Array.from({ length: TERMS }, (_, index) => Math.imul(index, 0x9e3779b1));
-
-/** A fixed pseudo-random int32 sequence, so that every run sends the same requests. */
-function int32Sequence(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) | 0;
-    return state;
-  };
-}
+/** Terms spread over the int32 range. */
+const terms = Array.from({ length: TERMS }, (_, index) => scramble(index, 5) | 0);
 
 function planMix(): (i: number) => CheckedRequest {
-  const nextInt32 = int32Sequence(1);
   return (i) =>
     i % 50 === 0
-      ? batchRequest(terms[i % TERMS] as number, Array.from({ length: 300 }, nextInt32))
-      : applyRequest(terms[(i * 7) % TERMS] as number, nextInt32());
+      ? batchRequest(
+          terms[i % TERMS] as number,
+          Array.from({ length: 300 }, (_, k) => scramble(i * 300 + k, 7) | 0),
+        )
+      : applyRequest(terms[(i * 7) % TERMS] as number, scramble(i, 6) | 0);
 }
 
 interface Collection {

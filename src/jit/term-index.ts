@@ -49,38 +49,31 @@ export class TermIndex<V> {
   }
 
   get(term: number): V | undefined {
-    const slot = this.#find(term);
-    return slot < 0 ? undefined : this.#values[slot];
+    return this.#values[this.#slotOf(term)];
   }
 
   has(term: number): boolean {
-    return this.#find(term) >= 0;
+    return this.#values[this.#slotOf(term)] !== undefined;
   }
 
   /** Adds or replaces the value for `term`; throws rather than hold more than `capacity` terms. */
   set(term: number, value: V): void {
     if (value === undefined) throw new TypeError('an index value cannot be undefined');
-    let slot = this.#home(term);
-    for (;;) {
-      if (this.#values[slot] === undefined) break;
-      if (this.#terms[slot] === term) {
-        this.#values[slot] = value;
-        return;
+    const slot = this.#slotOf(term);
+    if (this.#values[slot] === undefined) {
+      if (this.#size >= this.capacity) {
+        throw new RangeError(`the index holds its capacity of ${this.capacity} terms already`);
       }
-      slot = (slot + 1) & this.#mask;
+      this.#terms[slot] = term;
+      this.#size += 1;
     }
-    if (this.#size >= this.capacity) {
-      throw new RangeError(`the index holds its capacity of ${this.capacity} terms already`);
-    }
-    this.#terms[slot] = term;
     this.#values[slot] = value;
-    this.#size += 1;
   }
 
   /** Removes `term`; false if it was not there. */
   delete(term: number): boolean {
-    let hole = this.#find(term);
-    if (hole < 0) return false;
+    let hole = this.#slotOf(term);
+    if (this.#values[hole] === undefined) return false;
     this.#values[hole] = undefined;
     this.#size -= 1;
     // Every entry after the hole, up to the next empty slot, was placed by probing from its home slot. One
@@ -102,11 +95,11 @@ export class TermIndex<V> {
     return true;
   }
 
-  #find(term: number): number {
-    for (let slot = this.#home(term); ; slot = (slot + 1) & this.#mask) {
-      if (this.#values[slot] === undefined) return -1;
-      if (this.#terms[slot] === term) return slot;
-    }
+  /** The slot holding `term`, or the empty slot that ends its probe run, where it would go. */
+  #slotOf(term: number): number {
+    let slot = this.#home(term);
+    while (this.#values[slot] !== undefined && this.#terms[slot] !== term) slot = (slot + 1) & this.#mask;
+    return slot;
   }
 
   #home(term: number): number {
