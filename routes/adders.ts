@@ -12,7 +12,7 @@ import { parseDecimalInt32 } from '../src/int32.js';
 import { disassemble, toHex } from '../src/jit/disassemble.js';
 import type { Lookup } from '../src/jit/registry.js';
 import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64.js';
-import { numberJsonSerializerCompiler } from '../src/number-json.js';
+import { batchResultSerializerCompiler, numberJsonSerializerCompiler } from '../src/number-json.js';
 import { HttpError } from '../src/plugins/errors.js';
 import {
   AdderCreated,
@@ -142,7 +142,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     {
       bodyLimit: 256 * 1024,
       ...chargeCompiles(termInPath),
-      serializerCompiler: numberJsonSerializerCompiler,
+      serializerCompiler: batchResultSerializerCompiler,
       schema: {
         tags: ['adders'],
         summary: 'Evaluate n + x for many x',
