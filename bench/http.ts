@@ -322,17 +322,22 @@ async function main(): Promise<void> {
     }
 
     if (!selected(OBSERVABILITY_TITLE)) return; // a partial run: nothing is written
-    await stopAllBut(new Set(observability.map(({ babyjit }) => babyjit)));
+    await stopAllBut(new Set());
+    // Every measurement here gets a process of its own, started for it and stopped after it. Two processes
+    // running the same code can differ by several per cent for as long as they live (how V8 happened to
+    // optimise and lay out their heaps), which is the size of the effect measured here; with one process
+    // per configuration for the whole section, that difference would be read as the configuration's cost.
+    // Fresh processes turn it into noise that the median over rounds absorbs, and leave no idle process
+    // waking up on CPU 0 while another is measured.
+    const warmApply: RequestSpec[] = [{ method: 'GET', path: '/adders/7/apply?x=35' }];
     const observed = new Map<string, Measurement[]>();
-    for (const entry of observability) {
-      await warmUp((await target(entry.babyjit)).url, [{ method: 'GET', path: '/adders/7/apply?x=35' }]);
-    }
     for (let round = 0; round < ROUNDS; round += 1) {
       const order = round % 2 === 0 ? observability : [...observability].reverse();
       for (const entry of order) {
-        const result = await load(await target(entry.babyjit), [
-          { method: 'GET', path: '/adders/7/apply?x=35' },
-        ]);
+        const fresh = await target(entry.babyjit);
+        await warmUp(fresh.url, warmApply);
+        const result = await load(fresh, warmApply);
+        await stopAllBut(new Set());
         observed.set(entry.name, [...(observed.get(entry.name) ?? []), result]);
       }
       process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
