@@ -126,6 +126,19 @@ describe('JitPageClassifier on synthetic maps lines', () => {
     assert.deepEqual(starts(rewriting.pages), ['7f4e4b823000'], 'ours mid-reseal; the stranger never was');
     assert.deepEqual(rewriting.violations, []);
 
+    // Read+write again, merged into a read+write neighbour just below: still this one page, and only it.
+    const mergedBelow = classifier.classify(maps(`7f4e4b800000-7f4e4b824000 rw-p 00000000 00:00 0`, guard));
+    assert.deepEqual(
+      mergedBelow.pages.map((mapping) => [mapping.start.toString(16), mapping.end.toString(16)]),
+      [['7f4e4b823000', '7f4e4b824000']],
+    );
+    assert.deepEqual(mergedBelow.violations, []);
+    // A read+write line ending at an address never taken for a JIT page is nobody's, guard or not.
+    assert.deepEqual(
+      classifier.classify(maps(`7f4e4b8f0000-7f4e4b901000 rw-p 00000000 00:00 0`, strangerGuard)).pages,
+      [],
+    );
+
     // The guard merged into a bigger ---p neighbour: the page is still recognised, and still checked.
     const merged = '7f4e4b824000-7f4e4b830000 ---p 00000000 00:00 0';
     assert.equal(classifier.classify(maps(`${page} r-xp 00000000 00:00 0`, merged)).pages.length, 1);

@@ -8,8 +8,8 @@
  *
  *   - An adder page (src/jit/page.ts) is one private anonymous page, `r-xp` once sealed and `rw-p` for the
  *     moment a recycled page is rewritten, immediately followed by its guard: one private anonymous `---p`
- *     page. Every page keeps a line of its own: the guard separates it from the next adder page, and the
- *     kernel never merges mappings with different protections. The call gates' page is made the same way,
+ *     page. The guard separates it from the next adder page, and the kernel never merges mappings with
+ *     different protections, so a sealed page keeps a line of its own (a read+write one may not: below). The call gates' page is made the same way,
  *     so it looks like an adder page (one per process, mapped before the first request).
  *   - Node 20 commits V8's code space in 256 KiB chunks inside a code range reserved at start-up: a `---p`
  *     guard page, 60 pages `rwxp`, another `---p` guard page. So "followed by a one-page guard" alone would
@@ -29,6 +29,12 @@
  *   - it is read+write, followed by its guard, at an address already taken for a JIT page: a recycled page
  *     caught between the mprotect that makes it writable and the one that seals it. (A fresh page before its
  *     first seal has never been seen executable and is not counted: nothing can run it yet.)
+ *
+ * A recycled page made read+write can also lose its line: the kernel merges it into a private anonymous
+ * `rw-p` mapping that ends where it starts (a heap page V8 or malloc mapped just below it). So a longer
+ * `rw-p` line whose last page starts at an address taken for a JIT page, followed by that page's guard,
+ * counts as that one page (reported as the page alone), until the seal splits it off again. This has
+ * happened: the test that follows a real page through its reseal (jit-pages.test.ts) failed on it once.
  *
  * Remembering addresses is why this is a class: one classifier follows one process across its readings.
  * A JIT page that is writable and executable is a W^X violation; any other writable+executable line is
@@ -67,7 +73,11 @@ export class JitPageClassifier {
   classify(maps: readonly Mapping[]): JitPagesReading {
     const reading: JitPagesReading = { pages: [], violations: [], foreignWritableExecutable: [] };
     maps.forEach((mapping, index) => {
-      if (this.#isJitPage(mapping, maps[index + 1])) {
+      const next = maps[index + 1];
+      const mergedPage = this.#recycledPageMergedBelow(mapping, next);
+      if (mergedPage !== undefined) {
+        reading.pages.push(mergedPage);
+      } else if (this.#isJitPage(mapping, next)) {
         this.#seen.add(mapping.start);
         reading.pages.push(mapping);
         if (isWritable(mapping) && isExecutable(mapping)) reading.violations.push(mapping);
@@ -78,13 +88,33 @@ export class JitPageClassifier {
     return reading;
   }
 
-  #isJitPage(mapping: Mapping, next: Mapping | undefined): boolean {
-    if (!this.#isOnePrivateAnonymousPage(mapping) || mapping.perms === '---p') return false;
-    const guarded =
+  /** The JIT page at the end of a longer `rw-p` line it was merged into while recycled (see above), if any. */
+  #recycledPageMergedBelow(mapping: Mapping, next: Mapping | undefined): Mapping | undefined {
+    const lastPage = mapping.end - this.#pageSize;
+    if (
+      mapping.perms !== 'rw-p' ||
+      !isPrivateAnonymous(mapping) ||
+      lastPage <= mapping.start ||
+      !this.#seen.has(lastPage) ||
+      !this.#isGuard(mapping, next)
+    ) {
+      return undefined;
+    }
+    return { ...mapping, start: lastPage };
+  }
+
+  #isGuard(mapping: Mapping, next: Mapping | undefined): boolean {
+    return (
       next !== undefined &&
       next.start === mapping.end &&
       next.perms === '---p' &&
-      this.#isOnePrivateAnonymousPage(next);
+      this.#isOnePrivateAnonymousPage(next)
+    );
+  }
+
+  #isJitPage(mapping: Mapping, next: Mapping | undefined): boolean {
+    if (!this.#isOnePrivateAnonymousPage(mapping) || mapping.perms === '---p') return false;
+    const guarded = this.#isGuard(mapping, next);
     const seen = this.#seen.has(mapping.start);
     if (isExecutable(mapping)) return guarded || seen;
     return guarded && seen && isWritable(mapping);
