@@ -5,8 +5,8 @@
  * on (it says why not an onResponse hook). The route label reaches Node's response two ways, neither of
  * which costs a hook on the way of a request that succeeds: every route's handler is wrapped, when the
  * route is added, to name its route first; and an onError hook, which Fastify runs only for failures,
- * names it for requests that fail before their handler runs (a body or parameter that fails validation, load shedding, the compile quota). A request
- * that no route matched keeps the label `unmatched`.
+ * names it for requests that fail before their handler runs (a body or parameter that fails validation,
+ * load shedding, the compile quota). A request that no route matched keeps the label `unmatched`.
  */
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
