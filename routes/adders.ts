@@ -12,7 +12,7 @@ import { parseDecimalInt32 } from '../src/int32.js';
 import { disassemble, toHex } from '../src/jit/disassemble.js';
 import type { Lookup } from '../src/jit/registry.js';
 import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64.js';
-import { batchResultSerializerCompiler, numberJsonSerializerCompiler } from '../src/number-json.js';
+import { applyResultSerializerCompiler, batchResultSerializerCompiler } from '../src/number-json.js';
 import { HttpError } from '../src/plugins/errors.js';
 import {
   AdderCreated,
@@ -104,7 +104,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     '/adders/:n/apply',
     {
       ...chargeCompiles(termInPath),
-      serializerCompiler: numberJsonSerializerCompiler,
+      serializerCompiler: applyResultSerializerCompiler,
       schema: {
         tags: ['adders'],
         summary: 'Evaluate n + x',

@@ -78,8 +78,8 @@ describe('adders API', () => {
       });
     });
 
-    // The apply routes serialise with JSON.stringify (src/number-json.ts), not from their schemas: the
-    // bytes must still be the schema's fields in its order, for answers and for errors alike.
+    // The apply routes serialise with serializers of their own (src/number-json.ts), not from their
+    // schemas: the bytes must still be the schema's fields in its order, for answers and errors alike.
     it('writes exactly the schema’s fields, in order, as compact JSON, errors included', async () => {
       const answer = await t.http.get('/adders/-2147483648/apply?x=2147483647').expect(200);
       assert.match(answer.headers['content-type'] ?? '', /^application\/json/);
