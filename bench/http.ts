@@ -3,14 +3,15 @@
  *
  * Starts babyjit as in production (dist/src/server.js, LOG_LEVEL=info, metrics on) and the baseline
  * (bench/baseline-server.ts: the same routes and schemas, `(n + x) | 0` in JavaScript), each in its own
- * process on loopback, and drives them with autocannon (50 connections), alternating A/B within every
- * round so that the machine's noise falls on both. Prints req/s, p50/p99 latency, the server's CPU time
+ * process on loopback, and drives them with autocannon (50 connections), in halves ordered A B B A within
+ * every round (B A A B in the next) so that the machine's drift falls on both. Prints req/s, p50/p99 latency, the server's CPU time
  * per request and the ratios per round, and the medians; writes them to docs/benchmarks.md.
  *
  * Scenarios: warm apply on one term; warm apply round-robin over 1,000 terms; cold apply, a new term
  * every request at capacity 64 (so each request compiles and evicts); POST /adders with distinct terms;
  * batch apply of 10,000 values. Then the cost of observability: warm apply with metrics and logging as in
- * production, with both off, with each alone, and with a log line per request (LOG_LEVEL=debug).
+ * production, with each alone, and with a log line per request (LOG_LEVEL=debug), each measured the same
+ * way against a process with both off.
  *
  * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
  *
@@ -106,11 +107,20 @@ async function stop(target: Target): Promise<void> {
   await target.process.exited;
 }
 
-async function load(target: Target, requests: RequestSpec[]): Promise<Measurement> {
+/** One stretch of load on one target: its requests, its duration and the server's CPU time over it. */
+interface Slice {
+  requests: number;
+  seconds: number;
+  cpuSeconds: number;
+  p50: number;
+  p99: number;
+}
+
+async function loadSlice(target: Target, requests: RequestSpec[], seconds: number): Promise<Slice> {
   const { url } = target;
   const pid = target.process.child.pid as number;
   const cpuBefore = cpuSeconds(pid);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests });
   const cpu = cpuSeconds(pid) - cpuBefore;
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(
@@ -118,11 +128,44 @@ async function load(target: Target, requests: RequestSpec[]): Promise<Measuremen
     );
   }
   return {
-    rps: result.requests.average,
+    requests: result.requests.total,
+    seconds: result.duration,
+    cpuSeconds: cpu,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    cpuUs: (cpu * 1e6) / result.requests.total,
   };
+}
+
+/**
+ * Measures two servers side by side: SECONDS of load each, in two halves ordered A B B A (B A A B when
+ * `firstGoesFirst` is false). This machine's speed drifts over seconds (one process measured in
+ * consecutive 2 s slices read from 18.8 to 31.5 µs of CPU per request); the mirrored order puts both
+ * servers' halves at the same mean time, so a drift that is steady over the round falls on both alike.
+ * req/s and CPU per request come from both halves together; p50 and p99 are the higher of the two halves.
+ */
+async function measurePair(
+  first: Target,
+  second: Target,
+  requests: () => RequestSpec[],
+  firstGoesFirst: boolean,
+): Promise<[Measurement, Measurement]> {
+  const half = SECONDS / 2;
+  const [a, b] = firstGoesFirst ? [first, second] : [second, first];
+  const slices = new Map<Target, Slice[]>([
+    [first, []],
+    [second, []],
+  ]);
+  for (const target of [a, b, b, a]) slices.get(target)?.push(await loadSlice(target, requests(), half));
+  const combine = (parts: Slice[]): Measurement => {
+    const total = (pick: (slice: Slice) => number) => parts.reduce((sum, slice) => sum + pick(slice), 0);
+    return {
+      rps: total((slice) => slice.requests) / total((slice) => slice.seconds),
+      p50: Math.max(...parts.map((slice) => slice.p50)),
+      p99: Math.max(...parts.map((slice) => slice.p99)),
+      cpuUs: (total((slice) => slice.cpuSeconds) * 1e6) / total((slice) => slice.requests),
+    };
+  };
+  return [combine(slices.get(first) ?? []), combine(slices.get(second) ?? [])];
 }
 
 /** One unmeasured second of the scenario's load, so that V8 has optimised the hot paths of both servers. */
@@ -184,9 +227,10 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** Each configuration is measured against metrics and logging both off, in pairs (see main()). */
+const BOTH_OFF = 'quiet';
 const observability: Array<{ name: string; babyjit: string }> = [
   { name: 'metrics on, LOG_LEVEL=info (production)', babyjit: 'observed' },
-  { name: 'metrics off, LOG_LEVEL=silent', babyjit: 'quiet' },
   { name: 'metrics on, LOG_LEVEL=silent', babyjit: 'metricsOnly' },
   { name: 'metrics off, LOG_LEVEL=info', babyjit: 'loggingOnly' },
   { name: 'metrics on, LOG_LEVEL=debug (a line per request)', babyjit: 'verbose' },
@@ -243,12 +287,12 @@ async function main(): Promise<void> {
         `autocannon ${packageVersion('autocannon')}.`,
     );
     say(
-      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per measurement, ${ROUNDS} rounds alternating ` +
-        'babyjit and the baseline; ' +
+      `autocannon, ${CONNECTIONS} connections, ${SECONDS} s per server per round in two halves, ${ROUNDS} rounds ` +
+        'ordered babyjit, baseline, baseline, babyjit and the reverse in turn; ' +
         (PIN
           ? 'every server on CPU 0 and the load generator on CPU 1 (taskset, all threads). '
           : 'servers and load generator share the same cores. ') +
-        'Latencies in ms. ' +
+        'Latencies in ms, the higher of the two halves. ' +
         "CPU µs/req is the server process's CPU time (user + system, /proc/<pid>/stat) over the " +
         'measurement divided by its requests: steadier than req/s on a shared machine. "ratio" compares ' +
         'req/s, "CPU ratio" is the baseline\'s CPU per request over babyjit\'s (above 1: babyjit is cheaper); ' +
@@ -266,13 +310,13 @@ async function main(): Promise<void> {
       const rows: Array<{ ours: Measurement; base: Measurement }> = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         // Alternate which goes first, so neither always runs on a machine warmed (or tired) by the other.
-        const order = round % 2 === 0 ? [scenario.babyjit, 'baseline'] : ['baseline', scenario.babyjit];
-        const measured = new Map<string, Measurement>();
-        for (const key of order) measured.set(key, await load(await target(key), scenario.requests()));
-        rows.push({
-          ours: measured.get(scenario.babyjit) as Measurement,
-          base: measured.get('baseline') as Measurement,
-        });
+        const [ours, base] = await measurePair(
+          await target(scenario.babyjit),
+          await target('baseline'),
+          scenario.requests,
+          round % 2 === 0,
+        );
+        rows.push({ ours, base });
         process.stderr.write(`${scenario.name}: round ${round + 1}/${ROUNDS}\n`);
       }
       say();
@@ -323,22 +367,26 @@ async function main(): Promise<void> {
 
     if (!selected(OBSERVABILITY_TITLE)) return; // a partial run: nothing is written
     await stopAllBut(new Set());
-    // Every measurement here gets a process of its own, started for it and stopped after it. Two processes
+    // Every pair here gets two processes of its own, started for it and stopped after it. Two processes
     // running the same code can differ by several per cent for as long as they live (how V8 happened to
     // optimise and lay out their heaps), which is the size of the effect measured here; with one process
     // per configuration for the whole section, that difference would be read as the configuration's cost.
-    // Fresh processes turn it into noise that the median over rounds absorbs, and leave no idle process
-    // waking up on CPU 0 while another is measured.
-    const warmApply: RequestSpec[] = [{ method: 'GET', path: '/adders/7/apply?x=35' }];
-    const observed = new Map<string, Measurement[]>();
+    //
+    // And each configuration is measured side by side with a fresh process that has both off, as the
+    // scenarios above measure babyjit and the baseline (measurePair), the order alternating: the pair's
+    // ratio is the configuration's cost. Configurations compared with one both-off measurement per round,
+    // up to half a minute away, as this section once did, read 0.93× in one run and 1.02× in another
+    // for the same code.
+    const warmApply = (): RequestSpec[] => [{ method: 'GET', path: '/adders/7/apply?x=35' }];
+    const pairs = new Map<string, Array<{ on: Measurement; off: Measurement }>>();
     for (let round = 0; round < ROUNDS; round += 1) {
-      const order = round % 2 === 0 ? observability : [...observability].reverse();
-      for (const entry of order) {
-        const fresh = await target(entry.babyjit);
-        await warmUp(fresh.url, warmApply);
-        const result = await load(fresh, warmApply);
+      for (const [index, entry] of observability.entries()) {
+        const off = await target(BOTH_OFF);
+        const on = await target(entry.babyjit);
+        for (const fresh of [off, on]) await warmUp(fresh.url, warmApply());
+        const [offResult, onResult] = await measurePair(off, on, warmApply, (round + index) % 2 === 0);
         await stopAllBut(new Set());
-        observed.set(entry.name, [...(observed.get(entry.name) ?? []), result]);
+        pairs.set(entry.name, [...(pairs.get(entry.name) ?? []), { on: onResult, off: offResult }]);
       }
       process.stderr.write(`observability: round ${round + 1}/${ROUNDS}\n`);
     }
@@ -346,19 +394,23 @@ async function main(): Promise<void> {
     say(`### ${OBSERVABILITY_TITLE}`);
     say();
     say(
-      '| configuration | req/s per round | median | ÷ both off, median of rounds | CPU µs/req per round | median | both off ÷ this, median of rounds |',
+      `Each configuration against a process with metrics off and \`LOG_LEVEL=silent\` ("both off"), in ${ROUNDS} ` +
+        'pairs measured like the scenarios above, with two fresh processes for every pair. The ratios are the ' +
+        "medians of the pairs' ratios.",
     );
-    say('| --- | --- | ---: | ---: | --- | ---: | ---: |');
-    const offRuns = observed.get('metrics off, LOG_LEVEL=silent') ?? [];
-    for (const [name, runs] of observed) {
-      const rps = runs.map((m) => m.rps);
-      const cpu = runs.map((m) => m.cpuUs);
-      // Paired by round, as in the scenarios: each round measures every configuration within a minute.
-      const rpsRatio = median(runs.map((m, round) => m.rps / (offRuns[round] as Measurement).rps));
-      const cpuRatio = median(runs.map((m, round) => (offRuns[round] as Measurement).cpuUs / m.cpuUs));
+    say();
+    say(
+      '| configuration | req/s per pair | both off, req/s per pair | ÷ both off, median | CPU µs/req per pair | both off, CPU µs/req per pair | both off ÷ this (CPU), median |',
+    );
+    say('| --- | --- | --- | ---: | --- | --- | ---: |');
+    for (const [name, runs] of pairs) {
+      const list = (pick: (m: Measurement) => number, side: 'on' | 'off', digits: number) =>
+        runs.map((pair) => fmt(pick(pair[side]), digits)).join(', ');
+      const rpsRatio = median(runs.map(({ on, off }) => on.rps / off.rps));
+      const cpuRatio = median(runs.map(({ on, off }) => off.cpuUs / on.cpuUs));
       say(
-        `| ${name} | ${rps.map((v) => fmt(v)).join(', ')} | ${fmt(median(rps))} | ${fmt(rpsRatio, 3)}× | ` +
-          `${cpu.map((v) => fmt(v, 1)).join(', ')} | ${fmt(median(cpu), 1)} | ${fmt(cpuRatio, 3)}× |`,
+        `| ${name} | ${list((m) => m.rps, 'on', 0)} | ${list((m) => m.rps, 'off', 0)} | ${fmt(rpsRatio, 3)}× | ` +
+          `${list((m) => m.cpuUs, 'on', 1)} | ${list((m) => m.cpuUs, 'off', 1)} | ${fmt(cpuRatio, 3)}× |`,
       );
     }
   } finally {
