@@ -15,9 +15,10 @@
  *
  * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
  *
- * Environment: BENCH_ROUNDS (7), BENCH_SECONDS per measurement (4), BENCH_WRITE=0 to leave docs alone,
- * BENCH_ONLY=text to run only the sections whose title contains it (for example `warm` or `metrics`); a
- * partial run never writes docs/benchmarks.md, which holds whole runs only.
+ * Environment: BENCH_ROUNDS (7), BENCH_SECONDS per measurement (4), BENCH_WARMUP seconds of load before a
+ * server is measured (6), BENCH_WRITE=0 to leave docs alone, BENCH_ONLY=text to run only the sections whose
+ * title contains it (for example `warm` or `metrics`); a partial run never writes docs/benchmarks.md, which
+ * holds whole runs only.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,7 @@ import { median } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARMUP ?? 6);
 const ONLY = process.env.BENCH_ONLY;
 const selected = (title: string) => ONLY === undefined || title.includes(ONLY);
 const OBSERVABILITY_TITLE = 'The cost of metrics and logging (warm apply, one term)';
@@ -168,9 +170,14 @@ async function measurePair(
   return [combine(slices.get(first) ?? []), combine(slices.get(second) ?? [])];
 }
 
-/** One unmeasured second of the scenario's load, so that V8 has optimised the hot paths of both servers. */
+/**
+ * Unmeasured load before a server is measured (BENCH_WARMUP seconds, 6 unless set). One second was not
+ * enough for a steady state. In an ad-hoc test, fresh processes were each measured A B B A against one
+ * process that kept serving throughout (metrics off and LOG_LEVEL=silent on both sides): warmed for 1 s,
+ * they cost 5% more CPU per warm apply than it (median of 12); warmed for 6 s, 2% less (median of 10).
+ */
 async function warmUp(url: string, requests: RequestSpec[]): Promise<void> {
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, requests });
+  await autocannon({ url, connections: CONNECTIONS, duration: WARM_UP_SECONDS, requests });
 }
 
 let nextColdTerm = 100_000_000;
@@ -292,7 +299,7 @@ async function main(): Promise<void> {
         (PIN
           ? 'every server on CPU 0 and the load generator on CPU 1 (taskset, all threads). '
           : 'servers and load generator share the same cores. ') +
-        'Latencies in ms, the higher of the two halves. ' +
+        `Each server gets ${WARM_UP_SECONDS} s of unmeasured load first. Latencies in ms, the higher of the two halves. ` +
         "CPU µs/req is the server process's CPU time (user + system, /proc/<pid>/stat) over the " +
         'measurement divided by its requests: steadier than req/s on a shared machine. "ratio" compares ' +
         'req/s, "CPU ratio" is the baseline\'s CPU per request over babyjit\'s (above 1: babyjit is cheaper); ' +
