@@ -10,10 +10,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
-import { parseDecimalInt32, wrappingAdd } from '../src/int32.js';
-import { toHex } from '../src/jit/disassemble.js';
-import { encodeAdderPage } from '../src/jit/x86-64.js';
-import { AdderCreated, DecimalInt32Text, Int32 } from '../src/schemas.js';
+import { toHex } from '../src/jit/decode.js';
+import { parseDecimalInt32, wrappingAdd } from '../src/jit/int32.js';
+import { encodeAdderPage } from '../src/jit/x86-64/adder-page.js';
+import { AdderCreated } from '../src/service/schemas/adders.js';
+import { DecimalInt32Text, Int32 } from '../src/service/schemas/common.js';
 
 const app = Fastify({
   logger: false,

@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, type ServerProcess, startServerProcess } from '../test/support/server-process.js';
+import { freePort, type ServerProcess, startServerProcess } from '../harness/server-process.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { median } from './stats.js';

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { ExecutablePage } from '../src/jit/page.js';
 import { DEFAULT_CAPACITY, JitRegistry } from '../src/jit/registry.js';
-import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64.js';
+import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64/adder-page.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { formatNs, median, percentile, sampleEach, timeBlock } from './stats.js';

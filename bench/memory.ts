@@ -3,22 +3,22 @@
  * serves a warm-up pass over 100,000 distinct terms, then 1,000,000 applies spread at random over the
  * same terms (so about 96% of them compile, and evict), every answer checked against `(n + x) | 0`.
  * Sampled from outside the process the whole time, every 250 ms: resident memory (VmRSS in
- * /proc/<pid>/status) and the JIT's pages (classified from /proc/<pid>/maps by test/support/jit-pages.ts,
+ * /proc/<pid>/status) and the JIT's pages (classified from /proc/<pid>/maps by harness/jit-pages.ts,
  * beyond those mapped before the first request: the call gate's page).
  *
  * Goals from issue 5: resident memory at the end within 10% of where it was after warm-up, and never more
  * JIT pages than the capacity. Exits 1 if either is missed or any answer is wrong. Resident memory is
  * compared at the floors of V8's GC sawtooth (the lowest sample in the measured run's first and last
- * thirds, residentFloors in test/support/process-sampler.ts), as the soak compares it; the single readings
+ * thirds, residentFloors in harness/process-sampler.ts), as the soak compares it; the single readings
  * are printed beside them.
  *
  * Environment: BENCH_REQUESTS (1,000,000), BENCH_TERMS (100,000), BENCH_CAPACITY (4096), BENCH_WRITE=0 to
  * leave docs/benchmarks.md alone.
  */
-import { applyRequest, scramble } from '../test/support/adder-requests.js';
-import { driveChecked } from '../test/support/checked-load.js';
-import { ProcessSampler, residentBytes, residentFloors } from '../test/support/process-sampler.js';
-import { freePort, startServerProcess } from '../test/support/server-process.js';
+import { applyRequest, scramble } from '../harness/adder-requests.js';
+import { driveChecked } from '../harness/checked-load.js';
+import { ProcessSampler, residentBytes, residentFloors } from '../harness/process-sampler.js';
+import { freePort, startServerProcess } from '../harness/server-process.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
 

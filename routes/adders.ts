@@ -8,21 +8,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { Type } from 'typebox';
-import { parseDecimalInt32 } from '../src/int32.js';
-import { disassemble, toHex } from '../src/jit/disassemble.js';
+import { disassemble, toHex } from '../src/jit/decode.js';
+import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
-import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64.js';
-import { applyResultSerializerCompiler, batchResultSerializerCompiler } from '../src/number-json.js';
-import { HttpError } from '../src/plugins/errors.js';
-import {
-  AdderCreated,
-  AdderDetails,
-  AdderSummary,
-  DecimalInt32Text,
-  errorResponses,
-  Int32,
-  RegistryStats,
-} from '../src/schemas.js';
+import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64/adder-page.js';
+import { HttpError } from '../src/service/errors.js';
+import { AdderCreated, AdderDetails, AdderSummary, RegistryStats } from '../src/service/schemas/adders.js';
+import { DecimalInt32Text, errorResponses, Int32 } from '../src/service/schemas/common.js';
+import { applyResultSerializerCompiler, batchResultSerializerCompiler } from '../src/service/serializers.js';
 
 /** Response header saying whether this request found the adder compiled (`hit`) or compiled it. */
 export const CACHE_HEADER = 'x-jit-cache';
@@ -150,7 +143,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
             {
               term: Int32,
               // Documented as the array of integers it is sent as; typed as the Int32Array the handler
-              // returns, which the route's serializer writes out as is (number-json.ts).
+              // returns, which the route's serializer writes out as is (src/service/serializers.ts).
               results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
             },
             { headers: cacheHeader },

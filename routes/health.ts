@@ -1,8 +1,8 @@
 /** Liveness and readiness, for Docker's HEALTHCHECK and Kubernetes' probes. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { HttpError } from '../src/plugins/errors.js';
-import { errorResponses } from '../src/schemas.js';
+import { HttpError } from '../src/service/errors.js';
+import { errorResponses } from '../src/service/schemas/common.js';
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

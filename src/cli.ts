@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { toHex } from './jit/decode.js';
+import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
 /**
  * The `babyjit` command: the seed program, "Baby's First JIT", on the project's JIT core.
  *
@@ -10,9 +12,7 @@
  * Exit statuses follow <sysexits.h>, like the seed: 64 (EX_USAGE) for a missing or malformed argument,
  * 71 (EX_OSERR) when mmap/mprotect fail, and 69 (EX_UNAVAILABLE) on a platform that cannot run x86-64 code.
  */
-import { parseDecimalInt32 } from './int32.js';
-import { toHex } from './jit/disassemble.js';
-import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
+import { parseDecimalInt32 } from './jit/int32.js';
 import { JitRegistry } from './jit/registry.js';
 import { isMainModule } from './main-module.js';
 

@@ -11,11 +11,11 @@
  */
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
-import { createServiceLogger } from './logger.js';
 import { isMainModule } from './main-module.js';
+import { createServiceLogger } from './observability/logger.js';
+import { buildApp } from './service/app.js';
 
 export const EX_SOFTWARE = 70;
 export const EX_UNAVAILABLE = 69;

@@ -11,7 +11,8 @@
  * unpredictable before the page is written, and a later compile of the same term draws a new one.
  */
 import { randomFillSync } from 'node:crypto';
-import { BLINDED_IMMEDIATE_OFFSETS, encodeAdderPage, littleEndian32 } from './x86-64.js';
+import { BLINDED_IMMEDIATE_OFFSETS, encodeAdderPage } from './x86-64/adder-page.js';
+import { littleEndian32 } from './x86-64/instructions.js';
 
 /** Keys are drawn from the kernel's CSPRNG in batches: one getrandom call per 1,024 compiles, not per compile. */
 const keys = new Int32Array(1024);

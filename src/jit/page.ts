@@ -14,8 +14,8 @@
  * mprotect that adds execute also drops write; the mprotect that makes it writable again drops execute.
  */
 import koffi from 'koffi';
-import { assertInt32 } from '../int32.js';
 import { ReleasedError } from './errors.js';
+import { assertInt32 } from './int32.js';
 import {
   copyFromAddress,
   copyToAddress,
@@ -26,7 +26,8 @@ import {
   sealReadExecute,
   unmap,
 } from './libc.js';
-import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates, INT3 } from './x86-64.js';
+import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates } from './x86-64/call-gates.js';
+import { INT3 } from './x86-64/instructions.js';
 
 interface CallGates {
   int32: (x: number, target: number) => number;

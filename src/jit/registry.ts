@@ -6,12 +6,13 @@
  * It owns every page it makes. Callers get plain data back (results, snapshots), never a page or a
  * function, so no reference can outlive an eviction or a release.
  */
-import { assertInt32, isInt32 } from '../int32.js';
+
 import { encodeBlindedAdderPage } from './blinding.js';
 import { ReleasedError } from './errors.js';
+import { assertInt32, isInt32 } from './int32.js';
 import { ExecutablePage } from './page.js';
 import { TermIndex } from './term-index.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64/adder-page.js';
 
 export const DEFAULT_CAPACITY = 4096;
 

@@ -3,11 +3,12 @@
  * whose sums wrap around, release it. It proves on this host, before any request arrives, that pages can be mapped, sealed executable and called
  * and that the results are right; it throws the JIT's typed error if any step fails.
  */
-import { wrappingAdd } from '../int32.js';
+
 import { encodeBlindedAdderPage } from './blinding.js';
 import { JitError } from './errors.js';
+import { wrappingAdd } from './int32.js';
 import { ExecutablePage } from './page.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64/adder-page.js';
 
 const PROBE_TERM = 2147483647;
 const PROBE_INPUTS = [-2147483648, -1, 0, 1];

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { wrappingAdd } from '../../src/int32.js';
 import { encodeBlindedAdderPage, exposesTerm } from '../../src/jit/blinding.js';
+import { wrappingAdd } from '../../src/jit/int32.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, composeAdderPage, encodeAdderPage } from '../../src/jit/x86-64.js';
+import {
+  ADDER_ENTRY,
+  BATCH_ADDER_ENTRY,
+  composeAdderPage,
+  encodeAdderPage,
+} from '../../src/jit/x86-64/adder-page.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mappingAt } from '../../harness/maps.js';
 import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from '../../src/jit/errors.js';
 import {
   assertSupportedPlatform,
@@ -10,7 +11,6 @@ import {
   sealReadExecute,
   unmap,
 } from '../../src/jit/libc.js';
-import { mappingAt } from '../support/maps.js';
 
 describe('libc bindings', () => {
   it('reads the page size from sysconf', () => {

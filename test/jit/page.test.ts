@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { wrappingAdd } from '../../src/int32.js';
+import { isWritableAndExecutable, mappingAt, readMaps } from '../../harness/maps.js';
 import { ReleasedError } from '../../src/jit/errors.js';
+import { wrappingAdd } from '../../src/jit/int32.js';
 import { copyFromAddress, pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdder, encodeAdderPage } from '../../src/jit/x86-64.js';
-import { isWritableAndExecutable, mappingAt, readMaps } from '../support/maps.js';
+import {
+  ADDER_ENTRY,
+  BATCH_ADDER_ENTRY,
+  encodeAdder,
+  encodeAdderPage,
+} from '../../src/jit/x86-64/adder-page.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 

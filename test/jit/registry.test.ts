@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { wrappingAdd } from '../../src/int32.js';
+import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
 import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
+import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { encodeAdderPage } from '../../src/jit/x86-64.js';
-import { anonymousReadExecutePages, mappingAt, readMaps } from '../support/maps.js';
+import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 
 /** A registry whose pages the test can see, so it can check them against /proc/self/maps. */
 function observedRegistry(capacity: number) {

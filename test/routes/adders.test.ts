@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { anonymousReadExecutePages } from '../../harness/maps.js';
 import { CACHE_HEADER, MAX_BATCH } from '../../routes/adders.js';
-import { wrappingAdd } from '../../src/int32.js';
-import { toHex } from '../../src/jit/disassemble.js';
+import { toHex } from '../../src/jit/decode.js';
 import { SyscallError } from '../../src/jit/errors.js';
+import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import { encodeAdderPage } from '../../src/jit/x86-64.js';
+import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
-import { anonymousReadExecutePages } from '../support/maps.js';
 
 describe('adders API', () => {
   let t: TestApp;
@@ -78,7 +78,7 @@ describe('adders API', () => {
       });
     });
 
-    // The apply routes serialise with serializers of their own (src/number-json.ts), not from their
+    // The apply routes serialise with serializers of their own (src/service/serializers.ts), not from their
     // schemas: the bytes must still be the schema's fields in its order, for answers and errors alike.
     it('writes exactly the schema’s fields, in order, as compact JSON, errors included', async () => {
       const answer = await t.http.get('/adders/-2147483648/apply?x=2147483647').expect(200);

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { anonymousReadExecutePages } from '../../harness/maps.js';
 import { MAX_BATCH } from '../../routes/adders.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
-import { anonymousReadExecutePages } from '../support/maps.js';
 
 describe('bad input', () => {
   let t: TestApp;

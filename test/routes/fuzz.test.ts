@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { anonymousReadExecutePages } from '../../harness/maps.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { errorMessage, startTestApp } from '../support/app.js';
-import { anonymousReadExecutePages } from '../support/maps.js';
 
 interface RawResponse {
   status: number;

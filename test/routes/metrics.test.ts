@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { createServiceLogger } from '../../src/logger.js';
+import { createServiceLogger } from '../../src/observability/logger.js';
+import { buildApp } from '../../src/service/app.js';
 import { errorMessage, startTestApp } from '../support/app.js';
 
 /** The value of one sample line, e.g. `jit_live_pages 3` or `name{label="x"} 2`. */

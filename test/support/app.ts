@@ -1,7 +1,7 @@
 /** Builds the app for a test and hands back a supertest agent on a real loopback port. */
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
-import { type AppOptions, buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/service/app.js';
 
 export interface TestApp {
   app: FastifyInstance;

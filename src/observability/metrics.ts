@@ -1,0 +1,108 @@
+/**
+ * The service's Prometheus metrics (prom-client), one registry per app so that several apps in one
+ * process (the tests) do not mix their figures.
+ *
+ * The hot path pays for one histogram observation per request (timed by response-timing.ts), into a
+ * RecordingHistogram series looked up in small maps (route, method, status: each from a bounded set). The
+ * JIT's counters cost nothing per request: they are read from the registry's own counters when Prometheus
+ * scrapes.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { RegistryStats } from '../jit/registry.js';
+import { type HistogramSeries, RecordingHistogram } from './recording-histogram.js';
+
+type RequestLabel = 'method' | 'route' | 'status_code';
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly #requestDuration: RecordingHistogram<RequestLabel>;
+  readonly #compileDuration: HistogramSeries;
+  /** route → method → status code → series, so that a request finds its series without building a key. */
+  readonly #requestSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
+
+  /** `stats` is read at scrape time; it is a function because the JIT registry is made after this. */
+  constructor(stats: () => RegistryStats | undefined) {
+    collectDefaultMetrics({ register: this.registry });
+    this.#requestDuration = new RecordingHistogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration, from the request arriving to the response being written',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    this.#compileDuration = new RecordingHistogram({
+      name: 'jit_compile_duration_seconds',
+      help: 'Time to compile one adder: map a page, write the code, seal it executable',
+      labelNames: [],
+      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.001, 0.01],
+      registers: [this.registry],
+    }).series({});
+
+    // Monotonic counters mirror the JIT registry's own: each scrape adds what happened since the last.
+    const mirrored: Array<[keyof RegistryStats, string, string]> = [
+      ['compiles', 'jit_compiles_total', 'Adders compiled'],
+      ['hits', 'jit_cache_hits_total', 'Lookups that found the adder compiled'],
+      ['misses', 'jit_cache_misses_total', 'Lookups that had to compile'],
+      [
+        'evictions',
+        'jit_evictions_total',
+        'Adders evicted, least recently used first, to stay within capacity',
+      ],
+    ];
+    for (const [field, name, help] of mirrored) {
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const current = stats()?.[field] ?? seen;
+          if (current > seen) this.inc(current - seen);
+          seen = current;
+        },
+      });
+    }
+    const gauges: Array<[keyof RegistryStats, string, string]> = [
+      ['live', 'jit_live_pages', 'Executable pages mapped for live adders'],
+      ['mappedBytes', 'jit_mapped_bytes', 'Bytes of executable memory mapped for live adders'],
+    ];
+    for (const [field, name, help] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(stats()?.[field] ?? 0);
+        },
+      });
+    }
+  }
+
+  /**
+   * `route` is the route's pattern (`/adders/:n/apply`), never the URL, so that series stay bounded. A
+   * property, like observeCompile, so that it can be handed to response-timing.ts as it is.
+   */
+  readonly observeRequest = (method: string, route: string, statusCode: number, seconds: number): void => {
+    let byMethod = this.#requestSeries.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.#requestSeries.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(statusCode);
+    if (series === undefined) {
+      series = this.#requestDuration.series({ method, route, status_code: statusCode });
+      byStatus.set(statusCode, series);
+    }
+    series.observe(seconds);
+  };
+
+  /** Passed to the JIT registry, which calls it after each compile. */
+  readonly observeCompile = (seconds: number): void => {
+    this.#compileDuration.observe(seconds);
+  };
+}

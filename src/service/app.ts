@@ -1,0 +1,126 @@
+/**
+ * Builds the babyjit Fastify application from options, without listening: the tests drive it directly,
+ * and server.ts adds configuration and the process's lifecycle around it.
+ */
+import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import adderRoutes from '../../routes/adders.js';
+import healthRoutes from '../../routes/health.js';
+import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from '../config.js';
+import { DEFAULT_CAPACITY, type RegistryOptions, type RegistryStats } from '../jit/registry.js';
+import { isDebugEnabled } from '../observability/logger.js';
+import { ServiceMetrics } from '../observability/metrics.js';
+import { RequestLogController } from '../observability/request-logging.js';
+import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
+import errorsPlugin, { replyWithError } from './errors.js';
+import compileQuotaPlugin from './plugins/app/compile-quota.js';
+import jitPlugin from './plugins/app/jit.js';
+import metricsPlugin from './plugins/app/metrics.js';
+import shutdownPlugin from './plugins/app/shutdown.js';
+import docsPlugin from './plugins/external/swagger.js';
+import loadSheddingPlugin from './plugins/external/under-pressure.js';
+import { ErrorResponse } from './schemas/common.js';
+import { formatValidationError } from './validation-messages.js';
+
+export interface AppOptions {
+  /** The service's logger (logger.ts); none in most tests. */
+  logger?: FastifyBaseLogger;
+  /** Most adders compiled at once (JIT_MAX_ADDERS). */
+  jitMaxAdders?: number;
+  /** Serve GET /metrics and record request durations (METRICS). On unless false. */
+  metrics?: boolean;
+  /** Blind every term with a random key per page (JIT_BLINDING). On unless false. */
+  jitBlinding?: boolean;
+  /** Shed adders requests with 503 above this mean event-loop delay, ms (MAX_EVENT_LOOP_DELAY_MS); 0: never. */
+  maxEventLoopDelayMs?: number;
+  /** How often the event-loop delay is sampled, ms (tests shorten it; a second otherwise). */
+  eventLoopSampleIntervalMs?: number;
+  /** Compiles each client may cause per minute (COMPILE_RATE_LIMIT); 0 or absent: no quota. */
+  compilesPerMinute?: number;
+  /** The compile quota's window, ms (tests shorten it; a minute otherwise). */
+  compileQuotaWindowMs?: number;
+  /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
+  jitCompile?: RegistryOptions['compile'];
+}
+
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const log = options.logger;
+  // Fastify's per-request timing serves only the line per request written at debug and trace (logger.ts).
+  const fastifyLogs = log !== undefined && isDebugEnabled(log);
+  // `stats` is read at scrape time, once the app below exists.
+  const metrics: ServiceMetrics | undefined =
+    options.metrics === false
+      ? undefined
+      : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats());
+  const app: FastifyInstance = Fastify({
+    // With metrics, Node's server times every response itself (response-timing.ts says why).
+    ...(metrics
+      ? {
+          serverFactory: (handler: Parameters<typeof createTimedServer>[0], settings: TimedServerOptions) =>
+            createTimedServer(handler, settings, metrics.observeRequest),
+        }
+      : {}),
+    // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
+    ...(fastifyLogs ? { loggerInstance: log } : {}),
+    logController: new RequestLogController(log),
+    // Bodies are small JSON documents; routes set tighter limits of their own.
+    bodyLimit: 256 * 1024,
+    ajv: {
+      customOptions: {
+        // Never coerce: "5" is not an integer body field, and path/query integers are parsed strictly
+        // by the routes. Never drop unknown fields silently: they are a client's mistake to report.
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: false,
+      },
+    },
+    schemaErrorFormatter: formatValidationError,
+    // A path longer than this cannot hold an int32; refuse it early (404).
+    routerOptions: { maxParamLength: 64 },
+    // While closing, a request on a connection the server had accepted is served, not refused: the
+    // listening socket is closed first and /readyz answers 503, so load balancers stop sending, and the
+    // requests still arriving were sent before they knew (see plugins/shutdown.ts).
+    return503OnClosing: false,
+    // Errors raised before routing (a malformed URL, a path parameter over maxParamLength) skip the error
+    // handler; give them the same shape as every other error.
+    frameworkErrors: replyWithError,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // Without a logger of its own, Fastify's `log` is one that drops everything; the service's lines, and
+  // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
+  if (log !== undefined && !fastifyLogs) app.log = log;
+
+  // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(ErrorResponse);
+  await app.register(errorsPlugin);
+  await app.register(jitPlugin, {
+    capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
+    blinding: options.jitBlinding !== false,
+    compile: options.jitCompile,
+    onCompile: metrics?.observeCompile,
+  });
+  // After the JIT plugin: its preClose hook (not ready) runs before this one's (stop accepting, and so on).
+  await app.register(shutdownPlugin);
+  if (metrics) await app.register(metricsPlugin, { metrics });
+  await app.register(docsPlugin, { version: packageJson.version });
+  await app.register(healthRoutes);
+  // The adders get their own scope, where load shedding and the compile quota apply; health, metrics and
+  // the docs stay outside it and answer under any load.
+  await app.register(async (api) => {
+    await api.register(loadSheddingPlugin, {
+      maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+      sampleIntervalMs: options.eventLoopSampleIntervalMs,
+    });
+    await api.register(compileQuotaPlugin, {
+      compilesPerMinute: options.compilesPerMinute ?? 0,
+      windowMs: options.compileQuotaWindowMs,
+    });
+    await api.register(adderRoutes);
+  });
+  return app;
+}

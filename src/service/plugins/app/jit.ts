@@ -1,0 +1,46 @@
+/**
+ * Gives the app its JIT registry: made when the plugin registers, self-tested before the server accepts
+ * requests, and disposed (every page unmapped) when the app closes. The registry has exactly one owner:
+ * this plugin.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { JitRegistry, type RegistryOptions } from '../../../jit/registry.js';
+import { runJitSelfTest } from '../../../jit/self-test.js';
+
+export interface JitPluginOptions {
+  capacity: number;
+  blinding: boolean;
+  compile?: RegistryOptions['compile'];
+  onCompile?: RegistryOptions['onCompile'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jit: JitRegistry;
+    /** True once the start-up self-test compiled and ran a probe adder, and until the app closes. */
+    jitReady: () => boolean;
+  }
+}
+
+async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promise<void> {
+  // Fail the start, not the first request: a host that forbids executable memory is found out here.
+  runJitSelfTest();
+  const registry = new JitRegistry(options);
+  let ready = true;
+  app.decorate('jit', registry);
+  app.decorate('jitReady', () => ready);
+  app.addHook('preClose', async () => {
+    ready = false;
+  });
+  app.addHook('onClose', async () => {
+    const released = registry.dispose();
+    app.log.info({ releasedPages: released }, `JIT registry disposed: released ${released} executable pages`);
+  });
+  app.log.info(
+    { capacity: registry.capacity, blinding: options.blinding },
+    'JIT self-test passed; registry ready',
+  );
+}
+
+export default fp(jitPlugin, { name: 'babyjit-jit', fastify: '5.x' });

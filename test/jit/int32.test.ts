@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isInt32, parseDecimalInt32, wrappingAdd } from '../../src/jit/int32.js';
+
+describe('int32', () => {
+  it('parses canonical decimal integers within int32', () => {
+    assert.equal(parseDecimalInt32('0', 'n'), 0);
+    assert.equal(parseDecimalInt32('-4', 'n'), -4);
+    assert.equal(parseDecimalInt32('007', 'n'), 7);
+    assert.ok(Object.is(parseDecimalInt32('-0', 'n'), 0));
+    assert.equal(parseDecimalInt32('2147483647', 'n'), 2147483647);
+    assert.equal(parseDecimalInt32('-2147483648', 'n'), -2147483648);
+  });
+
+  for (const bad of [
+    '',
+    ' 5',
+    '5 ',
+    '+5',
+    '1e3',
+    '0x10',
+    '5.0',
+    '.5',
+    '-',
+    '--1',
+    '1_000',
+    'NaN',
+    'Infinity',
+    '٣',
+  ]) {
+    it(`rejects the non-canonical text ${JSON.stringify(bad)}, naming the field`, () => {
+      assert.throws(() => parseDecimalInt32(bad, 'term'), { name: 'RangeError', message: /^term must be/ });
+    });
+  }
+
+  for (const bad of ['2147483648', '-2147483649', '99999999999999999999999999']) {
+    it(`rejects the out-of-range ${bad}, quoting it as given`, () => {
+      assert.throws(() => parseDecimalInt32(bad, 'x'), {
+        name: 'RangeError',
+        message: new RegExp(`got ${bad}$`),
+      });
+    });
+  }
+
+  it('recognises int32 values', () => {
+    assert.equal(isInt32(-2147483648), true);
+    assert.equal(isInt32(2147483648), false);
+    assert.equal(isInt32(1.5), false);
+    assert.equal(isInt32('1'), false);
+  });
+
+  it('wraps like 32-bit two’s complement', () => {
+    assert.equal(wrappingAdd(2147483647, 1), -2147483648);
+    assert.equal(wrappingAdd(-2147483648, -1), 2147483647);
+    assert.equal(wrappingAdd(-4, 1), -3);
+  });
+});

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { disassemble, toHex } from '../../../src/jit/decode.js';
+import {
+  ADDER_ENTRY,
+  BATCH_ADDER_ENTRY,
+  composeAdderPage,
+  encodeAdder,
+  encodeAdderPage,
+  encodeBatchAdder,
+  encodeBlindedAdder,
+} from '../../../src/jit/x86-64/adder-page.js';
+import {
+  BATCH_CALL_GATE_ENTRY,
+  CALL_GATE_ENTRY,
+  encodeCallGates,
+} from '../../../src/jit/x86-64/call-gates.js';
+import { addRaxRdi, movRaxImm32, ret } from '../../../src/jit/x86-64/instructions.js';
+
+describe('x86-64 encoders', () => {
+  // The expected bytes are the seed program's: 48 c7 c0 <imm32 little-endian> 48 01 f8 c3.
+  const seedBytes: Array<[number, string]> = [
+    [0, '48 c7 c0 00 00 00 00 48 01 f8 c3'],
+    [1, '48 c7 c0 01 00 00 00 48 01 f8 c3'],
+    [-1, '48 c7 c0 ff ff ff ff 48 01 f8 c3'],
+    [-4, '48 c7 c0 fc ff ff ff 48 01 f8 c3'],
+    [2147483647, '48 c7 c0 ff ff ff 7f 48 01 f8 c3'],
+    [-2147483648, '48 c7 c0 00 00 00 80 48 01 f8 c3'],
+    [0x12345678, '48 c7 c0 78 56 34 12 48 01 f8 c3'],
+  ];
+  for (const [term, hex] of seedBytes) {
+    it(`encodes the adder for ${term} byte for byte as the seed does`, () => {
+      assert.equal(toHex(encodeAdder(term)), hex);
+    });
+  }
+
+  it('emits each instruction on its own', () => {
+    assert.deepEqual(movRaxImm32(-4), [0x48, 0xc7, 0xc0, 0xfc, 0xff, 0xff, 0xff]);
+    assert.deepEqual(addRaxRdi(), [0x48, 0x01, 0xf8]);
+    assert.deepEqual(ret(), [0xc3]);
+  });
+
+  for (const bad of [
+    2147483648,
+    -2147483649,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    '1',
+    null,
+    2 ** 53,
+  ]) {
+    it(`refuses the term ${String(bad)} with a RangeError instead of truncating it`, () => {
+      assert.throws(() => encodeAdder(bad as number), RangeError);
+      assert.throws(() => movRaxImm32(bad as number), RangeError);
+    });
+  }
+
+  it('decodes, with a real x86 decoder, to mov rax, term / add rax, rdi / ret for any int32 term', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2147483648, max: 2147483647 }), (term) => {
+        const decoded = disassemble(encodeAdder(term));
+        assert.deepEqual(
+          decoded.map((instruction) => instruction.mnemonic),
+          ['Mov', 'Add', 'Ret'],
+        );
+        const expectedImmediate = term < 0 ? `-0x${(-term).toString(16)}` : `0x${term.toString(16)}`;
+        const immediate = decoded[0]?.text.replace('mov rax, ', '');
+        // iced prints values below 10 in decimal, larger ones in hex.
+        assert.ok(
+          immediate === String(term) || immediate === expectedImmediate,
+          `immediate ${immediate} for term ${term}`,
+        );
+        assert.equal(decoded[1]?.text, 'add rax, rdi');
+        assert.equal(decoded[2]?.text, 'ret');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decodes the batch adder to its loop, with both branches landing on instructions', () => {
+    const code = encodeBatchAdder(-4);
+    assert.deepEqual(
+      disassemble(code).map(({ offset, text }) => `${offset}: ${text}`),
+      [
+        '0: mov eax, -4',
+        '5: test rsi, rsi',
+        '8: je short 0x15',
+        '10: add [rdi], eax',
+        '12: add rdi, 4',
+        '16: dec rsi',
+        '19: jne short 0xa',
+        '21: ret',
+      ],
+    );
+  });
+
+  it('lays out an adder page: the seed adder at its entry, int3 padding, the batch adder at its entry', () => {
+    const page = encodeAdderPage(5);
+    assert.equal(ADDER_ENTRY, 0);
+    assert.equal(BATCH_ADDER_ENTRY % 16, 0);
+    assert.deepEqual(page.subarray(ADDER_ENTRY, ADDER_ENTRY + 11), encodeAdder(5));
+    assert.ok(page.subarray(11, BATCH_ADDER_ENTRY).every((byte) => byte === 0xcc));
+    assert.deepEqual(page.subarray(BATCH_ADDER_ENTRY), encodeBatchAdder(5));
+  });
+
+  it('patches the term into the page template to exactly the composed page, for any int32 term', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2147483648, max: 2147483647 }), (term) => {
+        assert.deepEqual(encodeAdderPage(term), composeAdderPage(term));
+      }),
+      { numRuns: 2000, examples: [[0], [1], [-1], [-2147483648], [2147483647]] },
+    );
+    // Each page is a copy: writing one must not change the next.
+    const first = encodeAdderPage(3);
+    first.fill(0);
+    assert.deepEqual(encodeAdderPage(3), composeAdderPage(3));
+    assert.throws(() => encodeAdderPage(2 ** 31), RangeError);
+  });
+
+  it('blinds the adder: mov eax, term ^ key / xor eax, key / add eax, edi / ret, byte for byte', () => {
+    // term 5 = 05 00 00 00, key 0x11223344 = 44 33 22 11, term ^ key = 0x11223341 = 41 33 22 11.
+    assert.equal(toHex(encodeBlindedAdder(5, 0x11223344)), 'b8 41 33 22 11 35 44 33 22 11 01 f8 c3');
+    assert.ok(encodeBlindedAdder(5, 0x11223344).length <= BATCH_ADDER_ENTRY, 'fits before the batch entry');
+  });
+
+  it('decodes, with a real x86 decoder, a blinded page to the intended instructions and immediates', () => {
+    const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+    const hex32 = (value: number) => (value >>> 0).toString(16);
+    fc.assert(
+      fc.property(int32, int32, (term, key) => {
+        const code = composeAdderPage(term, key);
+        // Immediates as iced prints them with signed operands: decimal below 10, hex above.
+        const immediate = (value: number) =>
+          Math.abs(value) < 10 ? String(value) : value < 0 ? `-0x${hex32(-value)}` : `0x${hex32(value)}`;
+        const decoded = disassemble(code).map(({ offset, text }) => `${offset}: ${text}`);
+        assert.deepEqual(decoded.slice(0, 4), [
+          `0: mov eax, ${immediate(term ^ key)}`,
+          `5: xor eax, ${immediate(key)}`,
+          '10: add eax, edi',
+          '12: ret',
+        ]);
+        assert.deepEqual(decoded.slice(7, 10), [
+          `16: mov eax, ${immediate(term ^ key)}`,
+          `21: xor eax, ${immediate(key)}`,
+          '26: test rsi, rsi',
+        ]);
+        assert.deepEqual(encodeAdderPage(term, key), code, 'the fast path makes the composed page');
+      }),
+      {
+        numRuns: 1000,
+        examples: [
+          [5, 0x11223344],
+          [-1, -1],
+          [-2147483648, 1],
+          [2147483647, -2147483648],
+        ],
+      },
+    );
+  });
+
+  it('decodes the call gates to jmp rsi and jmp rdx at their entries', () => {
+    const gates = encodeCallGates();
+    assert.deepEqual(
+      disassemble(gates.subarray(CALL_GATE_ENTRY, CALL_GATE_ENTRY + 2)).map(
+        (instruction) => instruction.text,
+      ),
+      ['jmp rsi'],
+    );
+    assert.deepEqual(
+      disassemble(gates.subarray(BATCH_CALL_GATE_ENTRY)).map((instruction) => instruction.text),
+      ['jmp rdx'],
+    );
+  });
+});

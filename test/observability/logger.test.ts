@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { LogLevel } from '../../src/config.js';
+import { createServiceLogger } from '../../src/observability/logger.js';
+import { buildApp } from '../../src/service/app.js';
+
+/** A destination that keeps every line pino writes, parsed. */
+function collectingDestination(): { stream: Writable; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+async function appLogging(level: LogLevel) {
+  const { stream, lines } = collectingDestination();
+  const app = await buildApp({ logger: createServiceLogger({ level, destination: stream }), metrics: false });
+  return { app, lines };
+}
+
+describe('the service logger', () => {
+  it('is no logger at all at silent', () => {
+    assert.equal(createServiceLogger({ level: 'silent' }), undefined);
+  });
+
+  it('is its own child, so that requests share it, and writes at its level and above', () => {
+    const { stream, lines } = collectingDestination();
+    const logger = createServiceLogger({ level: 'info', destination: stream });
+    assert.ok(logger);
+    assert.equal(logger.child({ reqId: 'req-1' }), logger);
+    logger.debug('dropped');
+    logger.info({ term: 5 }, 'kept');
+    logger.error('also kept');
+    assert.deepEqual(
+      lines.map(({ level, msg, term }) => ({ level, msg, term })),
+      [
+        { level: 30, msg: 'kept', term: 5 },
+        { level: 50, msg: 'also kept', term: undefined },
+      ],
+    );
+  });
+
+  it('above debug, is app.log in every scope but not given to Fastify, and failures still reach it', async () => {
+    const { stream, lines } = collectingDestination();
+    const logger = createServiceLogger({ level: 'info', destination: stream });
+    const app = await buildApp({ logger, metrics: false });
+    try {
+      let scopedLog: unknown;
+      let requestLog: unknown;
+      await app.register(async (scope) => {
+        scopedLog = scope.log;
+        scope.get('/boom', (request) => {
+          requestLog = request.log;
+          throw new Error('kaboom');
+        });
+      });
+      const response = await app.inject({ method: 'GET', url: '/boom' });
+      assert.equal(response.statusCode, 500);
+      assert.equal(app.log, logger);
+      assert.equal(scopedLog, logger);
+      // Fastify's own logger would cost listeners on every response (logger.ts); it has none.
+      assert.notEqual(requestLog, logger);
+      const failed = lines.filter((line) => line.msg === 'request failed');
+      assert.equal(failed.length, 1, JSON.stringify(lines));
+      assert.equal(failed[0]?.level, 50);
+      assert.match(String(failed[0]?.reqId), /^req-/);
+      assert.equal((failed[0]?.err as { message?: string } | undefined)?.message, 'kaboom');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('at debug, is the logger Fastify and every request use', async () => {
+    const { app, lines } = await appLogging('debug');
+    try {
+      let requestLog: unknown;
+      app.get('/probe', (request) => {
+        requestLog = request.log;
+        return {};
+      });
+      await app.inject({ method: 'GET', url: '/probe' });
+      assert.equal(requestLog, app.log);
+      assert.ok(lines.length > 0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('at debug, writes one line per request with its id, method, URL and status; at info, none', async () => {
+    for (const [level, expected] of [
+      ['debug', 1],
+      ['info', 0],
+    ] as const) {
+      const { app, lines } = await appLogging(level);
+      try {
+        const response = await app.inject({ method: 'GET', url: '/adders/5/apply?x=37' });
+        assert.equal(response.statusCode, 200);
+        const completed = lines.filter((line) => line.msg === 'request completed');
+        assert.equal(completed.length, expected, `${level}: ${JSON.stringify(lines)}`);
+        if (expected === 1) {
+          const [line] = completed;
+          assert.deepEqual(
+            { method: line?.method, url: line?.url, statusCode: line?.statusCode },
+            { method: 'GET', url: '/adders/5/apply?x=37', statusCode: 200 },
+          );
+          assert.match(
+            String(line?.reqId),
+            /^req-/,
+            'the line names its request, there being no child logger to',
+          );
+        }
+        assert.ok(
+          lines.some((line) => line.msg === 'JIT self-test passed; registry ready'),
+          level,
+        );
+      } finally {
+        await app.close();
+      }
+    }
+  });
+});

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  applyResultSerializerCompiler,
+  batchResultSerializerCompiler,
+  int32Text,
+  serializeApplyResult,
+  serializeBatchResult,
+} from '../../src/service/serializers.js';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Every int32, with the values where a digit count or the sign changes drawn far more often. */
+const int32 = fc.oneof(
+  fc.integer({ min: INT32_MIN, max: INT32_MAX }),
+  fc.constantFrom(
+    INT32_MIN,
+    INT32_MIN + 1,
+    INT32_MAX,
+    -1,
+    0,
+    1,
+    ...Array.from({ length: 10 }, (_, power) => [10 ** power - 1, 10 ** power, -(10 ** power)]).flat(),
+  ),
+);
+
+describe('int32Text', () => {
+  it('writes what String() writes, for any int32', () => {
+    fc.assert(
+      fc.property(int32, (value) => assert.equal(int32Text(value), String(value))),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('writes every number below 10,000 and its negative as String() does', () => {
+    for (let n = 0; n < 10_000; n += 1) {
+      assert.equal(int32Text(n), String(n));
+      assert.equal(int32Text(-n), String(-n === 0 ? 0 : -n));
+    }
+  });
+});
+
+describe('serializeApplyResult', () => {
+  it('writes exactly what JSON.stringify writes, for any term, input and result', () => {
+    fc.assert(
+      fc.property(int32, int32, int32, (term, x, result) => {
+        assert.equal(serializeApplyResult({ term, x, result }), JSON.stringify({ term, x, result }));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('refuses a value that is not an int32 instead of writing something else', () => {
+    for (const bad of [1.5, INT32_MAX + 1, INT32_MIN - 1, Number.NaN, Number.NEGATIVE_INFINITY]) {
+      assert.throws(() => serializeApplyResult({ term: bad, x: 0, result: 0 }), TypeError, `term ${bad}`);
+      assert.throws(() => serializeApplyResult({ term: 0, x: bad, result: 0 }), TypeError, `x ${bad}`);
+      assert.throws(() => serializeApplyResult({ term: 0, x: 0, result: bad }), TypeError, `result ${bad}`);
+    }
+  });
+});
+
+describe('applyResultSerializerCompiler', () => {
+  const compile = (httpStatus: string) =>
+    applyResultSerializerCompiler({ schema: {}, method: 'GET', url: '/adders/:n/apply', httpStatus });
+
+  it('serializes 200 answers as apply results and every other status as plain JSON', () => {
+    assert.equal(compile('200')({ term: 7, x: -35, result: -28 }), '{"term":7,"x":-35,"result":-28}');
+    const error = { statusCode: 400, error: 'Bad Request', message: 'x must be a decimal integer' };
+    assert.equal(compile('400')(error), JSON.stringify(error));
+  });
+});
+
+describe('serializeBatchResult', () => {
+  it('writes exactly what JSON.stringify writes, for any term and int32 results', () => {
+    fc.assert(
+      fc.property(int32, fc.array(int32, { maxLength: 300 }), (term, results) => {
+        assert.equal(serializeBatchResult({ term, results }), JSON.stringify({ term, results }));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('writes the same for an Int32Array as for the plain array of its values', () => {
+    const values = Int32Array.from([INT32_MIN, -99, 0, 7, 100, INT32_MAX]);
+    assert.equal(
+      serializeBatchResult({ term: -5, results: values }),
+      JSON.stringify({ term: -5, results: [...values] }),
+    );
+  });
+
+  it('leaves nothing of a longer answer in a shorter one that follows it (the buffer is reused)', () => {
+    const long = Array.from({ length: 10_000 }, (_, i) => INT32_MIN + i);
+    assert.equal(
+      serializeBatchResult({ term: 1, results: long }),
+      JSON.stringify({ term: 1, results: long }),
+    );
+    assert.equal(serializeBatchResult({ term: 2, results: [3] }), '{"term":2,"results":[3]}');
+    assert.equal(serializeBatchResult({ term: 0, results: [] }), '{"term":0,"results":[]}');
+  });
+
+  it('refuses a value that is not an int32 instead of writing something else', () => {
+    for (const bad of [1.5, INT32_MAX + 1, INT32_MIN - 1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => serializeBatchResult({ term: 1, results: [0, bad] }), TypeError, `result ${bad}`);
+      assert.throws(() => serializeBatchResult({ term: bad, results: [0] }), TypeError, `term ${bad}`);
+    }
+  });
+});
+
+describe('batchResultSerializerCompiler', () => {
+  const compile = (httpStatus: string) =>
+    batchResultSerializerCompiler({ schema: {}, method: 'POST', url: '/adders/:n/apply', httpStatus });
+
+  it('serializes 200 answers as batch results and every other status as plain JSON', () => {
+    assert.equal(compile('200')({ term: 1, results: [2, -3] }), '{"term":1,"results":[2,-3]}');
+    const error = { statusCode: 400, error: 'Bad Request', message: 'xs must be an array' };
+    assert.equal(compile('400')(error), JSON.stringify(error));
+  });
+});

@@ -1,0 +1,303 @@
+/**
+ * The container, against a real Docker engine: builds the image from the repository, runs it hardened (read-only
+ * root filesystem, no capabilities, no new privileges, Docker's default seccomp profile, a non-root user), waits
+ * for Docker's own HEALTHCHECK to call it healthy, uses the service over a loopback port, stops it and reads
+ * how it ended; then does the same through docker-compose.yml.
+ *
+ * Without an engine (`docker info` fails) it fails under CI and skips elsewhere, saying how to start one.
+ * Everything it creates (containers, images, the Compose project) is removed in `after`, pass or fail.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { errorMessage } from '../../support/app.js';
+import {
+  composeCommand,
+  containerLogs,
+  containerState,
+  DOCKER_LOCAL_HINT,
+  docker,
+  dockerEngineUnavailable,
+  freeLoopbackPort,
+  mustRun,
+  parseProcStatus,
+  releasedPages,
+  runCommand,
+  stageImages,
+  tail,
+  waitUntilHealthy,
+} from '../../support/docker.js';
+
+const inCI = (process.env.CI ?? '') !== '' && process.env.CI !== 'false';
+const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+/** Its own tag per run, so that two runs on one engine (two checkouts, a rerun) never share an image. */
+const IMAGE = `babyjit:test-${runId}`;
+const BASE_IMAGE = 'node:24-bookworm-slim';
+/** What the runtime stage may add to the base image, in bytes (docker reports sizes in units of 10^6). */
+const MAX_ADDED_BYTES = 40e6;
+/** Docker's HEALTHCHECK runs first one interval (10 s) after the start. */
+const HEALTHY_WITHIN_MS = 60_000;
+/** `docker stop` sends SIGKILL after this; the server's own deadline (8 s) is shorter. */
+const STOP_GRACE_S = 10;
+const BUILD_TIMEOUT_MS = 10 * 60_000;
+const NO_COMPOSE = 'neither docker-compose nor the docker compose plugin is installed';
+
+const noEngine = await dockerEngineUnavailable();
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+async function imageSize(image: string): Promise<number> {
+  return Number((await docker(['image', 'inspect', '--format', '{{.Size}}', image])).trim());
+}
+
+/** The base URL of a container port published on loopback. */
+async function publishedUrl(container: string): Promise<string> {
+  const binding = (await docker(['port', container, '3000/tcp'])).trim().split('\n')[0] ?? '';
+  const match = /^127\.0\.0\.1:([0-9]+)$/.exec(binding);
+  assert.ok(match, `port 3000 should be published on 127.0.0.1 only, not ${JSON.stringify(binding)}`);
+  return `http://127.0.0.1:${match[1]}`;
+}
+
+/** Stops a container as Docker does, and checks it ended by itself, cleanly, after releasing its pages. */
+async function assertStopsCleanly(stop: () => Promise<unknown>, container: string) {
+  const start = Date.now();
+  await stop();
+  const elapsed = Date.now() - start;
+  const state = await containerState(container);
+  const logs = await containerLogs(container);
+  assert.equal(state.status, 'exited');
+  assert.equal(state.oomKilled, false);
+  assert.equal(
+    state.exitCode,
+    0,
+    `exit code ${state.exitCode} (137 is SIGKILL after the grace period):\n${logs}`,
+  );
+  assert.ok(elapsed < STOP_GRACE_S * 1000, `stopping took ${elapsed} ms, past the ${STOP_GRACE_S} s grace`);
+  const pages = releasedPages(logs);
+  assert.ok(pages !== undefined && pages > 0, `no line saying the adders' pages were released in:\n${logs}`);
+}
+
+if (noEngine !== undefined) {
+  const why = `no Docker engine (${noEngine}); ${DOCKER_LOCAL_HINT}`;
+  it(
+    'has a Docker engine to test the container with (CI requires one)',
+    { skip: inCI ? false : `SKIPPED: ${why}` },
+    () => assert.fail(`CI needs a Docker engine for the container tests: ${why}`),
+  );
+}
+
+describe('the container image', { skip: noEngine !== undefined }, () => {
+  const container = `babyjit-test-${runId}`;
+  let built = false;
+  let buildStages: string[] = [];
+
+  before(
+    async () => {
+      // Host networking lets `npm ci` reach the registry as this host does.
+      const build = await runCommand(
+        'docker',
+        ['build', '--network', 'host', '--force-rm', '--tag', IMAGE, '.'],
+        {
+          timeoutMs: BUILD_TIMEOUT_MS,
+        },
+      );
+      buildStages = stageImages(build.stdout);
+      if (build.code !== 0)
+        throw new Error(`docker build failed (${build.code}):\n${tail(build.stdout)}\n${build.stderr}`);
+      built = true;
+    },
+    { timeout: BUILD_TIMEOUT_MS + 30_000 },
+  );
+
+  after(async () => {
+    await runCommand('docker', ['rm', '--force', '--volumes', container]);
+    if (built) await runCommand('docker', ['image', 'rm', IMAGE]);
+    // Removing a stage's last image removes its untagged parents too; one still in use elsewhere stays.
+    for (const image of buildStages) await runCommand('docker', ['image', 'rm', image]);
+  });
+
+  it('adds at most 40 MB to the base image, with no tests, sources or dev dependencies', async (t) => {
+    const base = await imageSize(BASE_IMAGE);
+    const image = await imageSize(IMAGE);
+    t.diagnostic(
+      `image sizes: ${BASE_IMAGE} ${mb(base)} (${base} B), ${IMAGE} ${mb(image)} (${image} B): ` +
+        `the runtime stage adds ${mb(image - base)} (${image - base} B; limit ${mb(MAX_ADDED_BYTES)})`,
+    );
+    assert.ok(image - base <= MAX_ADDED_BYTES, `the runtime stage adds ${mb(image - base)}`);
+
+    const listing = await docker([
+      'run',
+      '--rm',
+      IMAGE,
+      'ls',
+      '-A',
+      '/app',
+      '/app/dist',
+      '/app/node_modules',
+    ]);
+    const [app = '', dist = '', modules = ''] = listing.split(/\n\n/);
+    assert.deepEqual(app.split('\n').slice(1).sort(), [
+      'dist',
+      'node_modules',
+      'package-lock.json',
+      'package.json',
+    ]);
+    assert.deepEqual(dist.trim().split('\n').slice(1).sort(), ['routes', 'src']);
+    for (const devOnly of ['typescript', '@biomejs', 'supertest', 'kubernetes-models']) {
+      assert.ok(!modules.split('\n').includes(devOnly), `${devOnly} is a dev dependency, yet in the image`);
+    }
+    assert.ok(modules.split('\n').includes('koffi'));
+  });
+
+  describe('run hardened with docker run', () => {
+    let base = '';
+
+    before(async () => {
+      await docker([
+        'run',
+        '--detach',
+        '--name',
+        container,
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--publish',
+        '127.0.0.1::3000', // a free host port that Docker chooses
+        IMAGE,
+      ]);
+      base = await publishedUrl(container);
+    });
+
+    it('is called healthy by its own HEALTHCHECK', async (t) => {
+      t.diagnostic(`healthy after ${await waitUntilHealthy(container, HEALTHY_WITHIN_MS)} ms`);
+    });
+
+    it('runs as uid 1000, with no capabilities, no new privileges and the default seccomp filter', async () => {
+      const config = JSON.parse(await docker(['inspect', '--format', '{{json .Config}}', container])) as {
+        User: string;
+      };
+      assert.equal(config.User, 'node');
+      assert.equal((await docker(['exec', container, 'id', '-u'])).trim(), '1000');
+      // The kernel's view of the server itself (PID 1), not only what was asked of Docker.
+      const confinement = parseProcStatus(await docker(['exec', container, 'cat', '/proc/1/status']));
+      assert.deepEqual(confinement, {
+        uid: 1000,
+        effectiveCapabilities: '0000000000000000',
+        noNewPrivileges: true,
+        seccompMode: 2,
+      });
+      const write = await runCommand('docker', ['exec', container, 'touch', '/tmp/probe', '/app/probe']);
+      assert.notEqual(write.code, 0);
+      assert.match(write.stderr, /Read-only file system/);
+    });
+
+    it('compiles adders lazily, wraps around at int32 and reports bad input in the error shape', async () => {
+      const created = await fetch(`${base}/adders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ term: 5 }),
+      });
+      assert.equal(created.status, 201);
+      // The bytes themselves are the encoder's tests' business; here, that the service returns some.
+      const adder = (await created.json()) as { term: number; code: string };
+      assert.equal(adder.term, 5);
+      assert.match(adder.code, /^[0-9a-f]{2}( [0-9a-f]{2})*$/);
+
+      for (const lookup of ['compile', 'hit']) {
+        const applied = await fetch(`${base}/adders/7/apply?x=35`);
+        assert.equal(applied.status, 200);
+        assert.equal(applied.headers.get('x-jit-cache'), lookup);
+        assert.deepEqual(await applied.json(), { term: 7, x: 35, result: 42 });
+      }
+
+      const wrapped = await fetch(`${base}/adders/2147483647/apply?x=1`);
+      assert.deepEqual(await wrapped.json(), { term: 2147483647, x: 1, result: -2147483648 });
+
+      const bad = await fetch(`${base}/adders/1e3/apply?x=1`);
+      assert.equal(bad.status, 400);
+      assert.match(errorMessage(await bad.json(), 400), /^params\/n must be a decimal integer/);
+    });
+
+    it('on docker stop releases its pages and exits 0 within the grace period', async () => {
+      await assertStopsCleanly(
+        () => docker(['stop', '--time', String(STOP_GRACE_S), container], { timeoutMs: 30_000 }),
+        container,
+      );
+    });
+  });
+
+  describe('run with docker-compose.yml', () => {
+    let compose: string[] | undefined;
+    const project = `babyjit-test-${runId}`;
+    // The image just built and tested, by name: what Compose adds is its own configuration, checked here.
+    const env: NodeJS.ProcessEnv = { ...process.env, BABYJIT_IMAGE: IMAGE };
+    let service = '';
+
+    const runCompose = (args: string[], timeoutMs = 120_000) => {
+      const [file = '', ...prefix] = compose ?? [];
+      return mustRun(file, [...prefix, '--project-name', project, ...args], { env, timeoutMs });
+    };
+
+    before(async () => {
+      compose = await composeCommand();
+      if (compose === undefined) {
+        if (inCI) throw new Error(`${NO_COMPOSE}: ${DOCKER_LOCAL_HINT}`);
+        return;
+      }
+      env.BABYJIT_PORT = String(await freeLoopbackPort());
+      await runCompose(['up', '--detach', '--no-build']);
+      service = (await runCompose(['ps', '--quiet', 'babyjit'])).trim();
+      assert.match(service, /^[0-9a-f]{12,64}$/);
+    });
+
+    after(async () => {
+      if (compose === undefined) return;
+      const [file = '', ...prefix] = compose;
+      await runCommand(
+        file,
+        [...prefix, '--project-name', project, 'down', '--volumes', '--remove-orphans'],
+        { env, timeoutMs: 120_000 },
+      );
+    });
+
+    it('starts healthy, hardened and published on loopback, and serves', async (t) => {
+      if (compose === undefined) return t.skip(`SKIPPED: ${NO_COMPOSE}`);
+      t.diagnostic(
+        `${compose.join(' ')}: healthy after ${await waitUntilHealthy(service, HEALTHY_WITHIN_MS)} ms`,
+      );
+      const host = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', service])) as {
+        ReadonlyRootfs: boolean;
+        CapDrop: string[];
+        SecurityOpt: string[];
+        Init: boolean;
+        Memory: number;
+        PidsLimit: number;
+        RestartPolicy: { Name: string };
+      };
+      assert.equal(host.ReadonlyRootfs, true);
+      assert.deepEqual(host.CapDrop, ['ALL']);
+      assert.deepEqual(host.SecurityOpt, ['no-new-privileges:true']);
+      assert.equal(host.Init, true);
+      assert.ok(host.Memory > 0 && host.PidsLimit > 0, 'memory and pid limits');
+      assert.equal(host.RestartPolicy.Name, 'unless-stopped');
+
+      const base = await publishedUrl(service);
+      assert.equal(base, `http://127.0.0.1:${env.BABYJIT_PORT}`);
+      const applied = await fetch(`${base}/adders/5/apply?x=37`);
+      assert.equal(applied.headers.get('x-jit-cache'), 'compile');
+      assert.deepEqual(await applied.json(), { term: 5, x: 37, result: 42 });
+    });
+
+    it('on stop releases its pages and exits 0 within the grace period', async (t) => {
+      if (compose === undefined) return t.skip(`SKIPPED: ${NO_COMPOSE}`);
+      await assertStopsCleanly(() => runCompose(['stop', '--timeout', String(STOP_GRACE_S)]), service);
+      await runCompose(['down']);
+      const left = await runCommand('docker', ['inspect', service]);
+      assert.notEqual(left.code, 0, 'down should remove the container');
+    });
+  });
+});

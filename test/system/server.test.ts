@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { freePort, startServerProcess } from '../../harness/server-process.js';
+import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from '../support/exec-memory-denial.js';
+
+describe('the server process', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`serves, then on ${signal} releases every page, logs the count and exits 0`, async () => {
+      const server = startServerProcess({ env: { JIT_MAX_ADDERS: '8' } });
+      const base = await server.listening;
+      for (const term of [1, 2, 3]) {
+        const response = await fetch(`${base}/adders/${term}/apply?x=41`);
+        assert.deepEqual(await response.json(), { term, x: 41, result: 41 + term });
+      }
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      server.child.kill(signal);
+      const { code } = await server.exited;
+      assert.equal(code, 0, server.output());
+      assert.match(
+        server.output(),
+        /"releasedPages":3,"msg":"JIT registry disposed: released 3 executable pages"/,
+      );
+    });
+  }
+
+  it('at LOG_LEVEL=silent serves and writes nothing, not even on shutdown', async () => {
+    const port = await freePort();
+    const server = startServerProcess({ env: { LOG_LEVEL: 'silent' }, port });
+    const base = await server.listening;
+    const response = await fetch(`${base}/adders/5/apply?x=37`);
+    assert.deepEqual(await response.json(), { term: 5, x: 37, result: 42 });
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    assert.equal(code, 0);
+    assert.equal(server.output(), '');
+  });
+
+  it('refuses to start on a bad variable, naming it, with exit 78 (EX_CONFIG)', async () => {
+    const server = startServerProcess({ env: { JIT_MAX_ADDERS: 'lots' } });
+    const { code } = await server.exited;
+    assert.equal(code, 78);
+    assert.match(server.output(), /JIT_MAX_ADDERS="lots" is not valid: JIT_MAX_ADDERS must be an integer/);
+  });
+
+  it('refuses to start with exit 71 where executable memory is denied; /readyz never reports ready', async (t) => {
+    const port = await freePort();
+    const server = startServerProcess({
+      nodeOptions: denyExecMemoryNodeOptions,
+      env: { PORT: String(port) },
+    });
+    // Ask /readyz the whole time the process lives: it must never once answer ready.
+    let exited = false;
+    let readyAnswers = 0;
+    let probes = 0;
+    const probing = (async () => {
+      while (!exited) {
+        probes += 1;
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) readyAnswers += 1;
+        } catch {
+          // refused: nothing listens
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const { code } = await server.exited;
+    exited = true;
+    await probing;
+    assert.equal(readyAnswers, 0, `/readyz answered ready ${readyAnswers} times`);
+    assert.ok(probes > 0);
+    if (server.output().includes(MDWE_UNAVAILABLE)) {
+      t.skip(`this kernel offers no PR_SET_MDWE: ${server.output().trim()}`);
+      return;
+    }
+    assert.equal(code, 71, server.output());
+    assert.match(server.output(), /executable memory is not permitted/);
+    assert.match(server.output(), /mprotect\(PROT_READ\|PROT_EXEC\) failed with EACCES/);
+    assert.doesNotMatch(server.output(), /Server listening/);
+  });
+});
