@@ -1,10 +1,27 @@
 /** Runs the real server (dist/src/server.js), or another server script, as a child process. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const serverScript = fileURLToPath(new URL('../src/server.js', import.meta.url));
+
+/**
+ * The Node.js flags the service ships with, read from `npm start` in package.json, their one definition
+ * (the Dockerfile's CMD repeats them, and test/deploy/service-runtime.test.ts holds the two equal). Tests
+ * and benchmarks run the server with them, as users do.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = (() => {
+  const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const start = packageJson.scripts.start ?? '';
+  const match = /(?:^|&& )node((?: --[^ ]+)*) dist\/src\/server\.js$/.exec(start);
+  if (match === null)
+    throw new Error(`package.json's start script does not run dist/src/server.js: ${start}`);
+  return (match[1] ?? '').split(' ').filter((flag) => flag !== '');
+})();
 
 /** A loopback port that was free a moment ago: servers logging below info do not say where they listen. */
 export async function freePort(): Promise<number> {
@@ -17,8 +34,11 @@ export async function freePort(): Promise<number> {
 
 export interface ServerProcessOptions {
   env?: Record<string, string>;
+  /** Flags for node beyond the service's own (SERVICE_NODE_FLAGS, which the server script always gets). */
   nodeOptions?: string[];
   script?: string;
+  /** Open an IPC channel to the process (for harness/heap-probe.ts). */
+  ipc?: boolean;
   /** Keep everything the process writes (for assertions); otherwise only until it listens. */
   keepOutput?: boolean;
   /**
@@ -38,10 +58,11 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(options: ServerProcessOptions = {}): ServerProcess {
-  const { env = {}, nodeOptions = [], script = serverScript, keepOutput = true, port } = options;
-  const child = spawn(process.execPath, [...nodeOptions, script], {
+  const { env = {}, nodeOptions = [], script = serverScript, keepOutput = true, port, ipc = false } = options;
+  const flags = script === serverScript ? [...SERVICE_NODE_FLAGS, ...nodeOptions] : nodeOptions;
+  const child = spawn(process.execPath, [...flags, script], {
     env: { ...process.env, PORT: String(port ?? 0), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   let listened = false;
