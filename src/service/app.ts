@@ -13,6 +13,7 @@ import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
+import { answerClientError } from './client-errors.js';
 import errorsPlugin, { replyWithError } from './errors.js';
 import compileQuotaPlugin from './plugins/app/compile-quota.js';
 import jitPlugin from './plugins/app/jit.js';
@@ -89,6 +90,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Errors raised before routing (a malformed URL, a path parameter over maxParamLength) skip the error
     // handler; give them the same shape as every other error.
     frameworkErrors: replyWithError,
+    // And requests Node's HTTP parser refuses before Fastify sees them (client-errors.ts).
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Without a logger of its own, Fastify's `log` is one that drops everything; the service's lines, and
   // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
