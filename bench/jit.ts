@@ -20,8 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
+import { DEFAULT_CONFIG } from '../src/config.js';
 import { ExecutablePage } from '../src/jit/page.js';
-import { DEFAULT_CAPACITY, JitRegistry } from '../src/jit/registry.js';
+import { JitRegistry } from '../src/jit/registry.js';
 import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64/adder-page.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
@@ -110,8 +111,8 @@ function main(): void {
   };
 
   // Registries filled once with `fill` adders (terms 0 to fill - 1); the contenders then only hit.
-  const registries = [2, DEFAULT_CAPACITY].map((fill) => {
-    const registry = new JitRegistry({ capacity: DEFAULT_CAPACITY });
+  const registries = [2, DEFAULT_CONFIG.jitMaxAdders].map((fill) => {
+    const registry = new JitRegistry({ capacity: DEFAULT_CONFIG.jitMaxAdders });
     for (let term = 0; term < fill; term += 1) registry.apply(term, 0);
     return { fill, registry };
   });

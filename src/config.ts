@@ -1,10 +1,10 @@
 /**
  * The service's configuration, read from the environment once at start. Each variable is parsed strictly;
  * a bad value stops the start with a message naming the variable and what it accepts, rather than being
- * coerced into something the operator did not mean (Number(" 30e2 ") is 3000).
+ * coerced into something the operator did not mean (Number(" 30e2 ") is 3000). The defaults are defined
+ * here and nowhere else: DEFAULT_CONFIG is what an empty environment gives.
  */
 import { isIP } from 'node:net';
-import { DEFAULT_CAPACITY } from './jit/registry.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,36 +18,43 @@ export interface Config {
   jitBlinding: boolean;
   maxEventLoopDelayMs: number;
   compilesPerMinute: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  connectionTimeoutMs: number;
+  shutdownDrainMs: number;
 }
-
-/** A mean event-loop delay this long means requests wait far longer than they take: shed them. */
-export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 500;
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
 export const CONFIG_VARIABLES = {
   PORT: { default: '3000', accepts: 'an integer from 0 to 65535' },
   HOST: { default: '127.0.0.1', accepts: 'an IPv4 or IPv6 address, or a host name' },
   LOG_LEVEL: { default: 'info', accepts: `one of ${LOG_LEVELS.join(', ')}` },
-  JIT_MAX_ADDERS: { default: String(DEFAULT_CAPACITY), accepts: 'an integer from 1 to 1048576' },
+  JIT_MAX_ADDERS: { default: '4096', accepts: 'an integer from 1 to 1048576' },
   METRICS: { default: 'on', accepts: 'on or off' },
   JIT_BLINDING: { default: 'on', accepts: 'on or off' },
-  MAX_EVENT_LOOP_DELAY_MS: {
-    default: String(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
-    accepts: 'an integer from 0 (never shed load) to 60000',
-  },
+  MAX_EVENT_LOOP_DELAY_MS: { default: '500', accepts: 'an integer from 0 (never shed load) to 60000' },
   COMPILE_RATE_LIMIT: { default: '0', accepts: 'an integer from 0 (no quota) to 1000000000' },
+  REQUEST_TIMEOUT_MS: { default: '30000', accepts: 'an integer from 1000 to 3600000' },
+  HEADERS_TIMEOUT_MS: {
+    default: '10000',
+    accepts: 'an integer from 1000 to 3600000, at most REQUEST_TIMEOUT_MS',
+  },
+  KEEP_ALIVE_TIMEOUT_MS: { default: '72000', accepts: 'an integer from 1000 to 3600000' },
+  CONNECTION_TIMEOUT_MS: { default: '120000', accepts: 'an integer from 1000 to 3600000' },
+  SHUTDOWN_DRAIN_MS: { default: '0', accepts: 'an integer from 0 to 60000' },
 } as const;
 
-type VariableName = keyof typeof CONFIG_VARIABLES;
+export type VariableName = keyof typeof CONFIG_VARIABLES;
 
 export class ConfigError extends Error {
   constructor(
     readonly variable: VariableName,
     value: string,
+    /** Why the value cannot be used, when it is well-formed but does not fit (the default: what it accepts). */
+    reason = `${variable} must be ${CONFIG_VARIABLES[variable].accepts}`,
   ) {
-    super(
-      `${variable}=${JSON.stringify(value)} is not valid: ${variable} must be ${CONFIG_VARIABLES[variable].accepts}`,
-    );
+    super(`${variable}=${JSON.stringify(value)} is not valid: ${reason}`);
     this.name = 'ConfigError';
   }
 }
@@ -72,11 +79,19 @@ function onOff(env: NodeJS.ProcessEnv, name: VariableName): boolean {
 const hostName =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
+const HOUR_MS = 3_600_000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = rawValue(env, 'HOST');
   if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
   const logLevel = rawValue(env, 'LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 1000, HOUR_MS);
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 1000, HOUR_MS);
+  // Node refuses a headers timeout longer than the request timeout: the head is part of the request.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS', rawValue(env, 'HEADERS_TIMEOUT_MS'));
+  }
   return {
     port: integer(env, 'PORT', 0, 65535),
     host,
@@ -86,5 +101,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jitBlinding: onOff(env, 'JIT_BLINDING'),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000),
     compilesPerMinute: integer(env, 'COMPILE_RATE_LIMIT', 0, 1_000_000_000),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 1000, HOUR_MS),
+    connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 1000, HOUR_MS),
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 0, 60_000),
   };
 }
+
+/** What an empty environment gives: every default, parsed. */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(loadConfig({}));

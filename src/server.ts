@@ -1,9 +1,10 @@
 /**
  * Starts the service: configuration from the environment, the app, listen; and stops it: on SIGTERM or
- * SIGINT (close-with-grace) the app closes: the server stops accepting, every request on a connection it
- * had accepted is answered and idle connections are closed (plugins/shutdown.ts), the JIT registry unmaps
+ * SIGINT (close-with-grace) the app closes: /readyz answers 503 and, after the drain period
+ * (SHUTDOWN_DRAIN_MS, none by default), the server stops accepting; every request on a connection it had
+ * accepted is answered and idle connections are closed (plugins/app/shutdown.ts), the JIT registry unmaps
  * every page (the jit plugin's onClose logs how many), and the process exits 0; or 1 if that takes longer
- * than SHUTDOWN_GRACE_MS.
+ * than SHUTDOWN_DRAIN_MS + SHUTDOWN_GRACE_MS.
  *
  * Exit statuses on a failed start, as <sysexits.h>: 78 (EX_CONFIG) for a bad variable, 71 (EX_OSERR) when
  * the host refuses the JIT's syscalls (executable memory forbidden, no memory) or the port, 69
@@ -11,8 +12,9 @@
  */
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
+import { mappingBudget } from './jit/mapping-budget.js';
 import { isMainModule } from './main-module.js';
 import { createServiceLogger } from './observability/logger.js';
 import { buildApp } from './service/app.js';
@@ -22,8 +24,26 @@ export const EX_UNAVAILABLE = 69;
 export const EX_OSERR = 71;
 export const EX_CONFIG = 78;
 
-/** Under Docker's default 10 s between SIGTERM and SIGKILL, so that a slow close still exits by itself. */
+/**
+ * How long the close may take once the drain period is over: under Docker's default 10 s between SIGTERM
+ * and SIGKILL, so that a slow close still exits by itself.
+ */
 export const SHUTDOWN_GRACE_MS = 8_000;
+
+/**
+ * Refuses a capacity the kernel cannot give (mapping-budget.ts): the start stops with a message naming
+ * the variable, the kernel's limit and the largest capacity that fits.
+ */
+export function assertCapacityFits(config: Pick<Config, 'jitMaxAdders'>, budget = mappingBudget()): void {
+  if (config.jitMaxAdders <= budget.largestCapacity) return;
+  throw new ConfigError(
+    'JIT_MAX_ADDERS',
+    String(config.jitMaxAdders),
+    `each adder takes 2 of the process's memory areas, and vm.max_map_count is ${budget.maxMapCount}: ` +
+      `with ${budget.reserved} kept for V8's heap and Node.js itself, at most ${budget.largestCapacity} ` +
+      'adders fit',
+  );
+}
 
 function exitStatusFor(error: unknown): number {
   if (error instanceof ConfigError) return EX_CONFIG;
@@ -36,21 +56,16 @@ function exitStatusFor(error: unknown): number {
 export async function main(): Promise<void> {
   let app: FastifyInstance | undefined;
   try {
-    const config = loadConfig();
-    app = await buildApp({
-      logger: createServiceLogger({ level: config.logLevel }),
-      jitMaxAdders: config.jitMaxAdders,
-      metrics: config.metrics,
-      jitBlinding: config.jitBlinding,
-      maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-      compilesPerMinute: config.compilesPerMinute,
-    });
-    closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: false }, async ({ signal, err }) => {
+    const { port, host, logLevel, ...settings } = loadConfig();
+    assertCapacityFits(settings);
+    app = await buildApp({ logger: createServiceLogger({ level: logLevel }), ...settings });
+    const delay = settings.shutdownDrainMs + SHUTDOWN_GRACE_MS;
+    closeWithGrace({ delay, logger: false }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');
       else app?.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await app?.close();
     });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port, host });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // The logger may not exist yet (bad configuration), so the reason always goes to stderr as well.

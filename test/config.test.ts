@@ -13,6 +13,11 @@ describe('configuration from the environment', () => {
       jitBlinding: true,
       maxEventLoopDelayMs: 500,
       compilesPerMinute: 0,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 72_000,
+      connectionTimeoutMs: 120_000,
+      shutdownDrainMs: 0,
     });
   });
 
@@ -27,6 +32,11 @@ describe('configuration from the environment', () => {
         JIT_BLINDING: 'off',
         MAX_EVENT_LOOP_DELAY_MS: '0',
         COMPILE_RATE_LIMIT: '600',
+        REQUEST_TIMEOUT_MS: '5000',
+        HEADERS_TIMEOUT_MS: '2000',
+        KEEP_ALIVE_TIMEOUT_MS: '1000',
+        CONNECTION_TIMEOUT_MS: '60000',
+        SHUTDOWN_DRAIN_MS: '5000',
       }),
       {
         port: 8080,
@@ -37,6 +47,11 @@ describe('configuration from the environment', () => {
         jitBlinding: false,
         maxEventLoopDelayMs: 0,
         compilesPerMinute: 600,
+        requestTimeoutMs: 5000,
+        headersTimeoutMs: 2000,
+        keepAliveTimeoutMs: 1000,
+        connectionTimeoutMs: 60_000,
+        shutdownDrainMs: 5000,
       },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
@@ -65,6 +80,11 @@ describe('configuration from the environment', () => {
     ['COMPILE_RATE_LIMIT', '1e3', /COMPILE_RATE_LIMIT must be an integer from 0 \(no quota\) to 1000000000/],
     ['COMPILE_RATE_LIMIT', 'off', /COMPILE_RATE_LIMIT must be/],
     ['HOST', 'not a host!', /HOST must be an IPv4 or IPv6 address, or a host name/],
+    ['REQUEST_TIMEOUT_MS', '999', /REQUEST_TIMEOUT_MS must be an integer from 1000 to 3600000/],
+    ['HEADERS_TIMEOUT_MS', '40000', /HEADERS_TIMEOUT_MS must be .*at most REQUEST_TIMEOUT_MS/],
+    ['KEEP_ALIVE_TIMEOUT_MS', '0', /KEEP_ALIVE_TIMEOUT_MS must be an integer from 1000/],
+    ['CONNECTION_TIMEOUT_MS', 'never', /CONNECTION_TIMEOUT_MS must be an integer/],
+    ['SHUTDOWN_DRAIN_MS', '60001', /SHUTDOWN_DRAIN_MS must be an integer from 0 to 60000/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {
       assert.throws(

@@ -7,6 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { CONFIG_VARIABLES } from '../src/config.js';
 import { startTestApp } from './support/app.js';
 
 const run = promisify(execFile);
@@ -67,5 +68,20 @@ describe('README', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('README configuration table', () => {
+  it('lists every variable of src/config.ts with its default, and no other', () => {
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| `([^`]*)` \|/gm)].map((match) => [
+      match[1],
+      match[2],
+    ]);
+    assert.deepEqual(
+      Object.fromEntries(rows),
+      Object.fromEntries(
+        Object.entries(CONFIG_VARIABLES).map(([name, variable]) => [name, variable.default]),
+      ),
+    );
   });
 });

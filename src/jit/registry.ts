@@ -8,17 +8,15 @@
  */
 
 import { encodeBlindedAdderPage } from './blinding.js';
-import { ReleasedError } from './errors.js';
+import { ReleasedError, SyscallError } from './errors.js';
 import { assertInt32, isInt32 } from './int32.js';
 import { ExecutablePage } from './page.js';
 import { TermIndex } from './term-index.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64/adder-page.js';
 
-export const DEFAULT_CAPACITY = 4096;
-
 export interface RegistryOptions {
   /** Most adders (and so executable pages) alive at once. */
-  capacity?: number;
+  capacity: number;
   /**
    * Blind each term with a random key per page (blinding.ts), so that no client-chosen constant lies
    * verbatim in executable memory. On unless false; the CLI turns it off to keep the seed's exact bytes.
@@ -53,6 +51,11 @@ export interface RegistryStats {
   hits: number;
   misses: number;
   evictions: number;
+  /**
+   * Of the evictions, those made below capacity because the kernel refused memory for a new page (ENOMEM):
+   * the least recently used adder's page was recycled instead.
+   */
+  pressureEvictions: number;
   releases: number;
 }
 
@@ -96,10 +99,11 @@ export class JitRegistry {
   #hits = 0;
   #misses = 0;
   #evictions = 0;
+  #pressureEvictions = 0;
   #releases = 0;
 
-  constructor(options: RegistryOptions = {}) {
-    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+  constructor(options: RegistryOptions) {
+    const { capacity } = options;
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be a positive integer, got ${String(capacity)}`);
     }
@@ -187,6 +191,7 @@ export class JitRegistry {
       hits: this.#hits,
       misses: this.#misses,
       evictions: this.#evictions,
+      pressureEvictions: this.#pressureEvictions,
       releases: this.#releases,
     };
   }
@@ -219,15 +224,19 @@ export class JitRegistry {
     this.#misses += 1;
     // At capacity the least recently used adder is evicted before compiling, so the number of mapped
     // pages never exceeds the capacity, even for a moment; its page is recycled for this term.
-    const evicted = this.#entries.size >= this.capacity ? this.#evictLeastRecentlyUsed() : undefined;
-    const recycled = evicted?.page;
+    let evicted = this.#entries.size >= this.capacity ? this.#evictLeastRecentlyUsed() : undefined;
     const started = performance.now();
     let page: ExecutablePage;
     try {
-      page = this.#compile(term, recycled);
-    } finally {
-      // A compile that failed, or chose a fresh page, must not leave the evicted page mapped.
-      if (recycled !== undefined && !recycled.released) recycled.release();
+      page = this.#compileInto(term, evicted);
+    } catch (error) {
+      // Below capacity the kernel may still refuse a new mapping (vm.max_map_count reached, RLIMIT_AS, a
+      // memory cgroup): recycle the least recently used adder's page rather than refuse every new term
+      // until some page is released. With nothing to recycle, the error stands (the service answers 503).
+      if (evicted !== undefined || !isOutOfMemory(error) || this.#oldest === undefined) throw error;
+      evicted = this.#evictLeastRecentlyUsed();
+      this.#pressureEvictions += 1;
+      page = this.#compileInto(term, evicted);
     }
     // The evicted entry, already out of the map and the list, is reused for the new term rather than a new
     // one made. While the registry fills, every entry survives the young-generation collections, and in
@@ -250,6 +259,19 @@ export class JitRegistry {
     this.#entries.set(term, entry);
     this.#linkAsNewest(entry);
     return { entry, lookup: 'compile' };
+  }
+
+  /**
+   * Compiles `term` into a page, recycling the evicted entry's page if there is one. A page the compile
+   * leaves unused is released whether it succeeds or throws, so no page outlives its entry.
+   */
+  #compileInto(term: number, evicted: Entry | undefined): ExecutablePage {
+    const recycled = evicted?.page;
+    try {
+      return this.#compile(term, recycled);
+    } finally {
+      if (recycled !== undefined && !recycled.released) recycled.release();
+    }
   }
 
   /** Forgets the least recently used adder and hands back its entry, page still mapped, for recycling. */
@@ -289,6 +311,11 @@ export class JitRegistry {
   #assertUsable(): void {
     if (this.#disposed) throw new ReleasedError('this JIT registry');
   }
+}
+
+/** The kernel refused memory for a new mapping: ENOMEM from mmap or from the mprotect of a guard page. */
+function isOutOfMemory(error: unknown): boolean {
+  return error instanceof SyscallError && error.errnoName === 'ENOMEM';
 }
 
 function summarise(entry: Entry): AdderSummary {

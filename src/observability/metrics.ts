@@ -48,6 +48,11 @@ export class ServiceMetrics {
         'jit_evictions_total',
         'Adders evicted, least recently used first, to stay within capacity',
       ],
+      [
+        'pressureEvictions',
+        'jit_pressure_evictions_total',
+        'Adders evicted below capacity because the kernel refused memory for a new page',
+      ],
     ];
     for (const [field, name, help] of mirrored) {
       let seen = 0;

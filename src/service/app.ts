@@ -3,12 +3,13 @@
  * and server.ts adds configuration and the process's lifecycle around it.
  */
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import adderRoutes from '../../routes/adders.js';
 import healthRoutes from '../../routes/health.js';
-import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from '../config.js';
-import { DEFAULT_CAPACITY, type RegistryOptions, type RegistryStats } from '../jit/registry.js';
+import { type Config, DEFAULT_CONFIG } from '../config.js';
+import type { RegistryOptions, RegistryStats } from '../jit/registry.js';
 import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
@@ -24,40 +25,36 @@ import loadSheddingPlugin from './plugins/external/under-pressure.js';
 import { ErrorResponse } from './schemas/common.js';
 import { formatValidationError } from './validation-messages.js';
 
-export interface AppOptions {
+/** The configuration the app uses (config.ts; server.ts passes what the environment says). */
+export type AppSettings = Omit<Config, 'port' | 'host' | 'logLevel'>;
+
+export interface AppOptions extends Partial<AppSettings> {
   /** The service's logger (logger.ts); none in most tests. */
   logger?: FastifyBaseLogger;
-  /** Most adders compiled at once (JIT_MAX_ADDERS). */
-  jitMaxAdders?: number;
-  /** Serve GET /metrics and record request durations (METRICS). On unless false. */
-  metrics?: boolean;
-  /** Blind every term with a random key per page (JIT_BLINDING). On unless false. */
-  jitBlinding?: boolean;
-  /** Shed adders requests with 503 above this mean event-loop delay, ms (MAX_EVENT_LOOP_DELAY_MS); 0: never. */
-  maxEventLoopDelayMs?: number;
   /** How often the event-loop delay is sampled, ms (tests shorten it; a second otherwise). */
   eventLoopSampleIntervalMs?: number;
-  /** Compiles each client may cause per minute (COMPILE_RATE_LIMIT); 0 or absent: no quota. */
-  compilesPerMinute?: number;
   /** The compile quota's window, ms (tests shorten it; a minute otherwise). */
   compileQuotaWindowMs?: number;
   /** Replaces how a term's page is made: tests use it to simulate a host out of memory. */
   jitCompile?: RegistryOptions['compile'];
 }
 
+/** How often Node checks every connection against the request and headers timeouts (its default: 30 s). */
+export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const settings = withDefaults(options);
   const log = options.logger;
   // Fastify's per-request timing serves only the line per request written at debug and trace (logger.ts).
   const fastifyLogs = log !== undefined && isDebugEnabled(log);
   // `stats` is read at scrape time, once the app below exists.
-  const metrics: ServiceMetrics | undefined =
-    options.metrics === false
-      ? undefined
-      : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats());
+  const metrics: ServiceMetrics | undefined = !settings.metrics
+    ? undefined
+    : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats());
   const app: FastifyInstance = Fastify({
     // With metrics, Node's server times every response itself (response-timing.ts says why).
     ...(metrics
@@ -96,19 +93,20 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Without a logger of its own, Fastify's `log` is one that drops everything; the service's lines, and
   // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
   if (log !== undefined && !fastifyLogs) app.log = log;
+  applyTimeouts(app.server, settings);
 
   // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
   await app.register(jitPlugin, {
-    capacity: options.jitMaxAdders ?? DEFAULT_CAPACITY,
-    blinding: options.jitBlinding !== false,
+    capacity: settings.jitMaxAdders,
+    blinding: settings.jitBlinding,
     compile: options.jitCompile,
     onCompile: metrics?.observeCompile,
   });
   // After the JIT plugin: its preClose hook (not ready) runs before this one's (stop accepting, and so on).
-  await app.register(shutdownPlugin);
+  await app.register(shutdownPlugin, { drainMs: settings.shutdownDrainMs });
   if (metrics) await app.register(metricsPlugin, { metrics });
   await app.register(docsPlugin, { version: packageJson.version });
   await app.register(healthRoutes);
@@ -116,14 +114,39 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // the docs stay outside it and answer under any load.
   await app.register(async (api) => {
     await api.register(loadSheddingPlugin, {
-      maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+      maxEventLoopDelayMs: settings.maxEventLoopDelayMs,
       sampleIntervalMs: options.eventLoopSampleIntervalMs,
     });
     await api.register(compileQuotaPlugin, {
-      compilesPerMinute: options.compilesPerMinute ?? 0,
+      compilesPerMinute: settings.compilesPerMinute,
       windowMs: options.compileQuotaWindowMs,
     });
     await api.register(adderRoutes);
   });
   return app;
+}
+
+/** `options` over DEFAULT_CONFIG, ignoring options given as undefined. */
+function withDefaults(options: AppOptions): AppSettings {
+  const settings: AppSettings = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(settings) as Array<keyof AppSettings>) {
+    const value = options[key];
+    if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
+  }
+  return settings;
+}
+
+/**
+ * The timeouts that keep slow or idle clients from holding connections open forever, set on Node's server
+ * itself: Fastify's own options for them are ignored when it is given a serverFactory, as it is with
+ * metrics on. Node checks the request and headers timeouts on an interval, read when the server starts
+ * listening, so its default of 30 s would let a request outlive its timeout by that much.
+ */
+function applyTimeouts(server: Server, settings: AppSettings): void {
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.headersTimeout = settings.headersTimeoutMs;
+  server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+  server.setTimeout(settings.connectionTimeoutMs);
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    TIMEOUT_CHECK_INTERVAL_MS;
 }

@@ -229,6 +229,90 @@ describe('JitRegistry', () => {
     }
   });
 
+  /** A registry whose fresh pages the kernel refuses (ENOMEM) once `refuseFresh` is set; recycling works. */
+  function registryUnderMemoryPressure(capacity: number) {
+    const state = { refuseFresh: false, freshRefused: 0 };
+    const registry = new JitRegistry({
+      capacity,
+      compile: (term, recycled) => {
+        const code = encodeAdderPage(term);
+        if (recycled) return ExecutablePage.reseal(recycled, code);
+        if (state.refuseFresh) {
+          state.freshRefused += 1;
+          throw new SyscallError('mprotect(PROT_NONE)', 12, 'ENOMEM', 'Cannot allocate memory');
+        }
+        return ExecutablePage.seal(code);
+      },
+    });
+    return { registry, state };
+  }
+
+  it("recycles the least recently used adder's page when the kernel refuses a new one below capacity", () => {
+    const { registry, state } = registryUnderMemoryPressure(100);
+    try {
+      for (const term of [1, 2, 3]) registry.compile(term);
+      registry.apply(1, 0); // 2 is now the least recently used
+      state.refuseFresh = true;
+      assert.deepEqual(registry.apply(40, 2), { result: 42, lookup: 'compile' });
+      assert.equal(state.freshRefused, 1);
+      assert.equal(registry.has(2), false, 'the least recently used adder made room');
+      assert.deepEqual(
+        registry.list().map((adder) => adder.term),
+        [3, 1, 40],
+      );
+      const stats = registry.stats();
+      assert.equal(stats.live, 3);
+      assert.equal(stats.evictions, 1);
+      assert.equal(stats.pressureEvictions, 1);
+      // Every later new term is served the same way, never refused while a page can be recycled.
+      for (let term = 1000; term < 1100; term += 1) assert.equal(registry.apply(term, 1).result, term + 1);
+      assert.equal(registry.stats().live, 3);
+      assert.equal(registry.stats().pressureEvictions, 101);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('lets the refusal stand when there is no page to recycle, and keeps no entry for it', () => {
+    const { registry, state } = registryUnderMemoryPressure(100);
+    try {
+      state.refuseFresh = true;
+      assert.throws(
+        () => registry.apply(7, 1),
+        (error) => error instanceof SyscallError && error.errnoName === 'ENOMEM',
+      );
+      assert.equal(registry.stats().live, 0);
+      assert.equal(registry.stats().pressureEvictions, 0);
+      state.refuseFresh = false;
+      assert.deepEqual(registry.apply(7, 1), { result: 8, lookup: 'compile' });
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('does not recycle for a refusal other than ENOMEM', () => {
+    let calls = 0;
+    const registry = new JitRegistry({
+      capacity: 100,
+      compile: (term, recycled) => {
+        calls += 1;
+        if (calls > 1)
+          throw new SyscallError('mprotect(PROT_READ|PROT_EXEC)', 13, 'EACCES', 'Permission denied');
+        return recycled
+          ? ExecutablePage.reseal(recycled, encodeAdderPage(term))
+          : ExecutablePage.seal(encodeAdderPage(term));
+      },
+    });
+    try {
+      registry.compile(1);
+      assert.throws(() => registry.compile(2), SyscallError);
+      assert.equal(calls, 2, 'no second attempt on a recycled page');
+      assert.equal(registry.has(1), true, 'the adder that was there stays');
+    } finally {
+      registry.dispose();
+    }
+  });
+
   it('evicts, lists and hits in exactly least-recently-used order, against a model, whatever the operations', () => {
     // The model: an array of terms, least recently used first. Few distinct terms and a small capacity, so
     // that hits, evictions, releases and recompiles all happen in most runs.

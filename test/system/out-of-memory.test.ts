@@ -1,7 +1,7 @@
 /**
- * The host runs out of memory for new pages: the real server, in a child process whose address space the
- * test caps with RLIMIT_AS (util-linux's prlimit, on the running process) a little above what it uses,
- * so that the kernel's mmap itself answers ENOMEM. Capping a running process, after its start-up and a
+ * The host runs out of memory for new pages below the registry's capacity: the real server, in a child
+ * process whose address space the test caps with RLIMIT_AS (util-linux's prlimit, on the running process)
+ * a little above what it uses, so that the kernel's mmap itself answers ENOMEM. Capping a running process, after its start-up and a
  * warm-up, leaves Node's own heap the room it already has; a cap set before start would stop Node first.
  */
 import assert from 'node:assert/strict';
@@ -30,53 +30,79 @@ async function apply(base: string, term: number, x: number) {
   };
 }
 
+/**
+ * Caps the process's address space (RLIMIT_AS) at `soft` bytes, and at `hard` at most: the hard limit
+ * can only come down without CAP_SYS_RESOURCE, so it is set once and the soft one moves below it.
+ */
+function capAddressSpace(pid: number, soft: number, hard = soft): void {
+  execFileSync('prlimit', [`--pid=${pid}`, `--as=${soft}:${hard}`]);
+}
+
+interface Stats {
+  live: number;
+  evictions: number;
+  pressureEvictions: number;
+}
+
+async function listedTerms(base: string): Promise<{ terms: number[]; stats: Stats }> {
+  const body = (await (await fetch(`${base}/adders`)).json()) as {
+    stats: Stats;
+    adders: { term: number }[];
+  };
+  return { terms: body.adders.map((adder) => adder.term), stats: body.stats };
+}
+
 describe('a host out of memory for executable pages', () => {
-  it('answers 503 with a clear message, keeps serving, and compiles again once pages are freed', async () => {
+  it('recycles the least recently used page while it can, answers 503 only with nothing to recycle, and maps fresh pages again once memory is back', async () => {
     const port = await freePort();
-    const server = startServerProcess({ port, env: { JIT_MAX_ADDERS: '100000' } });
+    const server = startServerProcess({ port, env: { JIT_MAX_ADDERS: '10000' } });
     const base = await server.listening;
     const pid = server.child.pid as number;
     try {
       // Warm up, so that the heap has grown to its working size before the cap.
       for (let i = 0; i < 2000; i += 1) assert.equal((await apply(base, i % 20, i)).status, 200);
-      const limit = addressSpaceBytes(pid) + HEADROOM_BYTES;
-      execFileSync('prlimit', [`--pid=${pid}`, `--as=${limit}:${limit}`]);
+      const roomy = addressSpaceBytes(pid) + HEADROOM_BYTES;
+      capAddressSpace(pid, roomy);
 
-      // New terms compile until mmap is refused; then each new term is a 503, and no more than a few.
-      let compiled = 0;
-      let refused: Awaited<ReturnType<typeof apply>> | undefined;
-      for (let term = 1000; term < 1000 + 1000 && refused === undefined; term += 1) {
+      // Far below capacity, new terms keep compiling: fresh pages while they fit, then, with mmap refused,
+      // the least recently used adder's page each time.
+      for (let term = 1000; term < 1400; term += 1) {
         const answer = await apply(base, term, 1);
-        if (answer.status === 200) {
-          assert.equal(answer.body.result, term + 1);
-          compiled += 1;
-        } else refused = answer;
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        assert.equal(answer.body.result, term + 1);
       }
-      assert.ok(refused, 'mmap was never refused under the cap');
-      assert.ok(compiled > 0 && compiled <= 64, `${compiled} pages fit in ${HEADROOM_BYTES} bytes`);
+      const underPressure = await listedTerms(base);
+      assert.ok(underPressure.stats.pressureEvictions > 0, 'mmap was never refused under the cap');
+      assert.ok(underPressure.stats.live <= 20 + 64, `${underPressure.stats.live} pages live`);
+      assert.equal(underPressure.stats.evictions, underPressure.stats.pressureEvictions);
+      assert.ok(underPressure.terms.includes(1399), 'the newest term is compiled');
+      assert.ok(!underPressure.terms.includes(0), 'the least recently used terms made room');
+
+      // With every page released and no room for a fresh one, there is nothing to recycle: 503.
+      for (const term of underPressure.terms) {
+        assert.equal((await fetch(`${base}/adders/${term}`, { method: 'DELETE' })).status, 204);
+      }
+      capAddressSpace(pid, addressSpaceBytes(pid), roomy);
+      const refused = await apply(base, 5000, 1);
       assert.equal(refused.status, 503);
       assert.equal(refused.retryAfter, '1');
       assert.match(
         errorMessage(refused.body, 503),
         /^the JIT could not get memory for an executable page: mmap\(.*\) failed with ENOMEM \(errno 12\).*retry later$/,
       );
-      for (let term = 5000; term < 5010; term += 1) assert.equal((await apply(base, term, 1)).status, 503);
-
-      // Adders already compiled need no memory: they answer, as does everything else.
-      assert.deepEqual((await apply(base, 1000, -7)).body, { term: 1000, x: -7, result: 993 });
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
-      const { stats } = (await (await fetch(`${base}/adders`)).json()) as { stats: { live: number } };
-      assert.equal(stats.live, 20 + compiled, 'no entry for a refused compile');
+      assert.equal((await listedTerms(base)).stats.live, 0, 'no entry for a refused compile');
 
-      // Memory comes back when pages are released: new terms compile again.
-      for (let term = 1000; term < 1010; term += 1) {
-        assert.equal((await fetch(`${base}/adders/${term}`, { method: 'DELETE' })).status, 204);
-      }
+      // Memory comes back: new terms get fresh pages again.
+      capAddressSpace(pid, roomy);
       for (let term = 6000; term < 6005; term += 1) {
         const answer = await apply(base, term, -2147483648);
         assert.equal(answer.status, 200, JSON.stringify(answer.body));
         assert.equal(answer.body.result, wrappingAdd(term, -2147483648));
       }
+      const recovered = await listedTerms(base);
+      assert.equal(recovered.stats.live, 5);
+      assert.equal(recovered.stats.pressureEvictions, underPressure.stats.pressureEvictions);
     } finally {
       server.child.kill('SIGTERM');
     }

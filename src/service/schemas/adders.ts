@@ -57,5 +57,10 @@ export const RegistryStats = Type.Object({
   hits: Type.Integer({ examples: [2] }),
   misses: Type.Integer({ examples: [1] }),
   evictions: Type.Integer({ examples: [0] }),
+  pressureEvictions: Type.Integer({
+    description:
+      'Of the evictions, those made below capacity because the kernel refused memory for a new page',
+    examples: [0],
+  }),
   releases: Type.Integer({ description: 'Adders deleted through the API', examples: [0] }),
 });

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { mappingBudget } from '../../../jit/mapping-budget.js';
 import { JitRegistry, type RegistryOptions } from '../../../jit/registry.js';
 import { runJitSelfTest } from '../../../jit/self-test.js';
 
@@ -38,7 +39,11 @@ async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promi
     app.log.info({ releasedPages: released }, `JIT registry disposed: released ${released} executable pages`);
   });
   app.log.info(
-    { capacity: registry.capacity, blinding: options.blinding },
+    {
+      capacity: registry.capacity,
+      largestCapacity: mappingBudget().largestCapacity,
+      blinding: options.blinding,
+    },
     'JIT self-test passed; registry ready',
   );
 }

@@ -28,6 +28,9 @@
  * So, before Fastify's close() goes on (a preClose hook, after the JIT plugin's, which makes /readyz answer
  * 503), this plugin:
  *
+ * 0. with a drain period (SHUTDOWN_DRAIN_MS), first keeps accepting and serving for that long while
+ *    /readyz already answers 503: under Kubernetes the endpoints controller and kube-proxy learn that the
+ *    pod is terminating only after the signal, and until they have, new connections still arrive;
  * 1. closes the listening socket alone (net.Server#close, not http.Server#close): new connections are
  *    refused from here on, and no open connection is touched;
  * 2. makes every answer not sent yet close its connection (`connection: close`); requests that arrive
@@ -46,6 +49,8 @@ import fp from 'fastify-plugin';
 export const FIRST_REQUEST_WAIT_MS = 1_000;
 
 export interface ShutdownPluginOptions {
+  /** How long to keep accepting connections after the signal, /readyz answering 503 (SHUTDOWN_DRAIN_MS). */
+  drainMs?: number;
   firstRequestWaitMs?: number;
 }
 
@@ -81,6 +86,7 @@ function closeSilentAfter(ms: number, sockets: Set<Socket>, report: (closed: num
 
 async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptions): Promise<void> {
   const firstRequestWaitMs = options.firstRequestWaitMs ?? FIRST_REQUEST_WAIT_MS;
+  const drainMs = options.drainMs ?? 0;
   const server = app.server;
   const sockets = new Set<Socket>();
   // The answer to each connection's latest request: one WeakMap write per request is all this plugin costs
@@ -97,6 +103,10 @@ async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptio
 
   app.addHook('preClose', async () => {
     if (!server.listening) return; // built for inject(), or already closed
+    if (drainMs > 0) {
+      app.log.info({ drainMs }, 'draining: /readyz answers 503, connections still accepted');
+      await sleep(drainMs);
+    }
     NetServer.prototype.close.call(server);
     for (const socket of sockets) {
       const answer = latestAnswer.get(socket);
