@@ -73,7 +73,7 @@ describe('README', () => {
 
 describe('README configuration table', () => {
   it('lists every variable of src/config.ts with its default, and no other', () => {
-    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| `([^`]*)` \|/gm)].map((match) => [
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` +\| `([^`]*)` +\|/gm)].map((match) => [
       match[1],
       match[2],
     ]);
