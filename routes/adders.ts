@@ -6,7 +6,7 @@
  * async handler would cost a promise and a microtask turn on every request (see docs/benchmarks.md).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { disassemble, toHex } from '../src/jit/decode.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
@@ -38,35 +38,19 @@ function markLookup(reply: FastifyReply, lookup: Lookup): void {
 
 const adders: FastifyPluginAsyncTypebox = async (app) => {
   /**
-   * A preHandler that charges the client's compile quota (compile-quota.ts) when the request's term is
-   * not compiled yet, that is when the request will compile. Without a quota the routes have no
-   * preHandler at all, and with one a request for a compiled adder pays one lookup.
+   * Charges the client's compile quota (plugins/app/compile-quota.ts) if `term` is not compiled, that is
+   * if the registry call that follows will compile. Called after every input is checked, with nothing
+   * awaited before that call, so that exactly the requests that compile are charged.
    */
-  function chargeCompiles(termOf: (request: FastifyRequest) => number): {
-    preHandler?: preHandlerHookHandler;
-  } {
+  function chargeIfCompiling(term: number, request: FastifyRequest, reply: FastifyReply): void {
     const charge = app.chargeCompile;
-    if (charge === undefined) return {};
-    return {
-      preHandler: (request, reply, done) => {
-        let term: number;
-        try {
-          term = termOf(request);
-        } catch {
-          return done(); // not a term: the handler answers 400 and compiles nothing
-        }
-        if (app.jit.has(term)) return done();
-        charge(request, reply).then(() => done(), done);
-      },
-    };
+    if (charge !== undefined && !app.jit.has(term)) charge(request, reply);
   }
-  const termInPath = (request: FastifyRequest) => termOf(request.params as { n: string });
 
   app.post(
     '/adders',
     {
       bodyLimit: 1024,
-      ...chargeCompiles((request) => (request.body as { term: number }).term),
       schema: {
         tags: ['adders'],
         summary: 'Compile the adder for a term',
@@ -83,6 +67,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request, reply) => {
       const { term } = request.body;
+      chargeIfCompiling(term, request, reply);
       const { lookup } = app.jit.compile(term);
       markLookup(reply, lookup);
       reply.header('location', `/adders/${term}`);
@@ -96,7 +81,6 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/adders/:n/apply',
     {
-      ...chargeCompiles(termInPath),
       serializerCompiler: applyResultSerializerCompiler,
       schema: {
         tags: ['adders'],
@@ -117,6 +101,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     (request, reply) => {
       const term = termOf(request.params);
       const x = parseDecimalInt32(request.query.x, 'querystring/x');
+      chargeIfCompiling(term, request, reply);
       const { result, lookup } = app.jit.apply(term, x);
       markLookup(reply, lookup);
       return { term, x, result };
@@ -127,7 +112,6 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     '/adders/:n/apply',
     {
       bodyLimit: 256 * 1024,
-      ...chargeCompiles(termInPath),
       serializerCompiler: batchResultSerializerCompiler,
       schema: {
         tags: ['adders'],
@@ -154,6 +138,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request, reply) => {
       const term = termOf(request.params);
+      chargeIfCompiling(term, request, reply);
       const { results, lookup } = app.jit.applyAll(term, request.body.xs);
       markLookup(reply, lookup);
       return { term, results };
@@ -218,7 +203,10 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
     (request, reply) => {
       const term = termOf(request.params);
-      if (!app.jit.release(term)) throw new HttpError(404, `adder ${term} is not compiled`);
+      if (!app.jit.has(term)) throw new HttpError(404, `adder ${term} is not compiled`);
+      // Releasing costs the adder's owner a recompile: it is charged like one (SECURITY.md).
+      app.chargeCompile?.(request, reply);
+      app.jit.release(term);
       reply.code(204).send(null);
     },
   );

@@ -11,6 +11,20 @@ export class JitError extends Error {
   }
 }
 
+/**
+ * Input a person or a client gave was malformed or out of range (a term or an x written as text): their
+ * mistake to fix, and the only error of the core that the service answers with a 4xx. Every other error
+ * is a fault of the host or of the service itself.
+ */
+export class InputError extends JitError {
+  /** Where the input came from, as the caller named it (`params/n`, `querystring/x`, `term`). */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('JIT_INVALID_INPUT', message);
+    this.field = field;
+  }
+}
+
 /** The JIT emits x86-64 machine code and calls Linux's mmap/mprotect: anything else cannot run it. */
 export class UnsupportedPlatformError extends JitError {
   readonly platform: string;

@@ -2,6 +2,8 @@
  * The adder's arithmetic domain. The machine code works on 32-bit two's-complement integers, so every
  * term and input is checked against this range before it can reach a page; nothing is silently truncated.
  */
+import { InputError } from './errors.js';
+
 export const INT32_MIN = -2_147_483_648;
 export const INT32_MAX = 2_147_483_647;
 
@@ -22,19 +24,28 @@ export function assertInt32(value: unknown, field: string): asserts value is num
   }
 }
 
+/** Client text quoted in an error message is cut to this many characters, so an answer never echoes much. */
+export const QUOTED_INPUT_LENGTH = 24;
+
+/** `text` for an error message: cut short with an ellipsis if it is long. */
+export function excerpt(text: string): string {
+  return text.length > QUOTED_INPUT_LENGTH ? `${text.slice(0, QUOTED_INPUT_LENGTH)}…` : text;
+}
+
 /**
  * Parses canonical decimal text ("-4", "2147483647") into an int32. Rejects what Number() would let
- * through ("1e3", "0x10", "5.0", " 5", "") and anything outside int32, with a RangeError naming `field`.
+ * through ("1e3", "0x10", "5.0", " 5", "") and anything outside int32, with an InputError naming `field`.
  */
 export function parseDecimalInt32(text: string, field: string): number {
   if (!decimalInteger.test(text)) {
-    throw new RangeError(
-      `${field} must be a decimal integer (digits with an optional leading minus), got "${text}"`,
+    throw new InputError(
+      field,
+      `${field} must be a decimal integer (digits with an optional leading minus), got ${JSON.stringify(excerpt(text))}`,
     );
   }
   const value = Number(text);
   if (!isInt32(value)) {
-    throw new RangeError(`${field} must be from ${INT32_MIN} to ${INT32_MAX}, got ${text}`);
+    throw new InputError(field, `${field} must be from ${INT32_MIN} to ${INT32_MAX}, got ${excerpt(text)}`);
   }
   return value === 0 ? 0 : value; // "-0" is 0
 }

@@ -93,8 +93,7 @@ export class ExecutablePage {
       copyToAddress(address, bytes);
       sealReadExecute(address, length);
     } catch (error) {
-      unmap(address, length + length);
-      throw error;
+      throwAfterCleanup(error, () => unmap(address, length + length));
     }
   }
 
@@ -153,6 +152,23 @@ export class ExecutablePage {
     this.#released = true;
     unmap(this.#address, this.#length + this.#length); // the page and its guard
   }
+}
+
+/**
+ * Runs `cleanup` after `failure` and throws `failure`, whatever the cleanup does: if the cleanup fails too,
+ * `failure` is still what is thrown (it says what went wrong first, and decides how callers answer), with
+ * the cleanup's error attached as `cleanupError` and named in its message, so that neither is lost.
+ */
+export function throwAfterCleanup(failure: unknown, cleanup: () => void): never {
+  try {
+    cleanup();
+  } catch (cleanupError) {
+    if (failure instanceof Error) {
+      failure.message += `; cleaning up afterwards failed too: ${(cleanupError as Error).message}`;
+      (failure as Error & { cleanupError?: unknown }).cleanupError = cleanupError;
+    }
+  }
+  throw failure;
 }
 
 function assertFitsInPage(code: Uint8Array, length: number): void {

@@ -1,12 +1,15 @@
 /**
  * One error shape for every failure, `{ statusCode, error, message }`, and the mapping from what went wrong
- * to a status: the client's mistakes are 4xx with a message that names the field; a host out of memory or
- * forbidding executable memory is 503; anything unexpected is a 500 whose details stay in the log.
+ * to a status. Only the client's mistakes are 4xx, with a message that names the field: errors that say
+ * so by their type (HttpError, the JIT core's InputError, Fastify's own 4xx errors). A host out of memory
+ * or forbidding executable memory is 503. Anything else (a RangeError from an invariant, a TypeError, a
+ * stack overflow) is the service's own fault: a 500 with a generic message, its details and stack in the
+ * log at `error`.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ExecutableMemoryDeniedError, ReleasedError, SyscallError } from '../jit/errors.js';
+import { ExecutableMemoryDeniedError, InputError, ReleasedError, SyscallError } from '../jit/errors.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -27,14 +30,17 @@ export class HttpError extends Error {
   }
 }
 
+/** All a client learns of a fault of the service: the details are in the log. */
+export const INTERNAL_ERROR_MESSAGE = 'internal error; it has been logged';
+
 function classify(error: FastifyError | Error): ErrorBody {
-  // Fastify's errors and HttpError say their status. Check it first: some of Fastify's are RangeErrors.
+  // Fastify's errors and HttpError say their status.
   const statusCode = (error as FastifyError).statusCode;
   if (typeof statusCode === 'number' && ((statusCode >= 400 && statusCode < 500) || statusCode === 503)) {
     return errorBody(statusCode, error.message);
   }
-  // The JIT core's RangeErrors name the field and the accepted range: the client sent something out of it.
-  if (error instanceof RangeError) return errorBody(400, error.message);
+  // The JIT core's InputError names the field and what it accepts: the client sent something else.
+  if (error instanceof InputError) return errorBody(400, error.message);
   if (error instanceof ExecutableMemoryDeniedError) return errorBody(503, error.message);
   if (error instanceof SyscallError) {
     return errorBody(
@@ -44,7 +50,7 @@ function classify(error: FastifyError | Error): ErrorBody {
   }
   if (error instanceof ReleasedError)
     return errorBody(503, 'the service is shutting down; retry on another instance');
-  return errorBody(500, 'internal error; it has been logged');
+  return errorBody(500, INTERNAL_ERROR_MESSAGE);
 }
 
 /** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */

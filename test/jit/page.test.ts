@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isWritableAndExecutable, mappingAt, readMaps } from '../../harness/maps.js';
-import { ReleasedError } from '../../src/jit/errors.js';
+import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { copyFromAddress, pageSize } from '../../src/jit/libc.js';
-import { ExecutablePage } from '../../src/jit/page.js';
+import { ExecutablePage, throwAfterCleanup } from '../../src/jit/page.js';
 import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,
@@ -184,5 +184,37 @@ describe('ExecutablePage', () => {
       page.release();
     }
     assert.equal(mappingAt(address), undefined);
+  });
+});
+
+describe('throwAfterCleanup', () => {
+  it('throws the original failure after a cleanup that succeeds', () => {
+    const failure = new SyscallError('mprotect(PROT_READ|PROT_EXEC)', 12, 'ENOMEM', 'Cannot allocate memory');
+    let cleaned = false;
+    assert.throws(
+      () =>
+        throwAfterCleanup(failure, () => {
+          cleaned = true;
+        }),
+      (error) => error === failure && !('cleanupError' in failure),
+    );
+    assert.ok(cleaned);
+  });
+
+  it('keeps the original failure, with the cleanup error attached and named, when the cleanup fails too', () => {
+    const failure = new SyscallError('mprotect(PROT_READ|PROT_EXEC)', 12, 'ENOMEM', 'Cannot allocate memory');
+    const unmapFailure = new SyscallError('munmap', 22, 'EINVAL', 'Invalid argument');
+    assert.throws(
+      () =>
+        throwAfterCleanup(failure, () => {
+          throw unmapFailure;
+        }),
+      (error) =>
+        error === failure &&
+        (error as { cleanupError?: unknown }).cleanupError === unmapFailure &&
+        /^mprotect\(PROT_READ\|PROT_EXEC\) failed with ENOMEM .*; cleaning up afterwards failed too: munmap failed with EINVAL/.test(
+          failure.message,
+        ),
+    );
   });
 });

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { LogLevel } from '../../src/config.js';
 import { createServiceLogger } from '../../src/observability/logger.js';
 import { buildApp } from '../../src/service/app.js';
-
-/** A destination that keeps every line pino writes, parsed. */
-function collectingDestination(): { stream: Writable; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { stream, lines };
-}
+import { collectingDestination } from '../support/log-lines.js';
 
 async function appLogging(level: LogLevel) {
   const { stream, lines } = collectingDestination();

@@ -6,43 +6,12 @@
  * agree with the pages actually mapped.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages } from '../../harness/maps.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { errorMessage, startTestApp } from '../support/app.js';
-
-interface RawResponse {
-  status: number;
-  headers: Map<string, string>;
-  body: Buffer;
-}
-
-/** Sends one request as raw bytes on its own connection and reads the whole answer. */
-function rawRequest(port: number, head: string, body: Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const split = raw.indexOf('\r\n\r\n');
-      const lines = raw.subarray(0, split).toString('latin1').split('\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0] ?? '')?.[1]);
-      const headers = new Map(
-        lines.slice(1).map((line) => {
-          const colon = line.indexOf(':');
-          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string];
-        }),
-      );
-      resolve({ status, headers, body: raw.subarray(split + 4) });
-    });
-    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
-  });
-}
+import { exchangeRaw, type RawResponse } from '../support/raw-http.js';
 
 /** Path segments meant to hit the validators' edges, and raw bytes that are not valid UTF-8. */
 const segment = fc.oneof(
@@ -110,7 +79,14 @@ describe('HTTP fuzzing', () => {
             (type ? `Content-Type: ${type}\r\n` : '') +
             (sendsBody ? `Content-Length: ${payload.length}\r\n` : '') +
             '\r\n';
-          const response = await rawRequest(port, head, sendsBody ? payload : Buffer.alloc(0));
+          const exchange = await exchangeRaw(
+            port,
+            Buffer.concat([Buffer.from(head, 'latin1'), sendsBody ? payload : Buffer.alloc(0)]),
+            { timeoutMs: 10_000, head: verb === 'HEAD' },
+          );
+          assert.equal(exchange.error, undefined, `${verb} ${target}: the connection failed`);
+          assert.equal(exchange.responses.length, 1, `${verb} ${target}: one answer`);
+          const response = exchange.responses[0] as RawResponse;
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           assert.ok(
             response.status >= 200 && response.status < 500,

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SHED_RETRY_AFTER_SECONDS } from '../../src/service/plugins/external/under-pressure.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { exchangeRaw, getRequest } from '../support/raw-http.js';
 
 function portOf(t: TestApp): number {
   return (t.app.server.address() as { port: number }).port;
@@ -137,6 +138,83 @@ describe('the compile quota', () => {
       // Another client has its own quota.
       const other = await getFrom('127.0.0.2', portOf(t), '/adders/4/apply?x=1');
       assert.deepEqual(other, { status: 200, body: { term: 4, x: 1, result: 5 } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('charges exactly the pipelined requests that compile: six for one new term cost one compile', async () => {
+    const t = await startTestApp({ compilesPerMinute: 5 });
+    try {
+      const exchange = await exchangeRaw(portOf(t), getRequest('/adders/777/apply?x=1').repeat(6));
+      assert.deepEqual(
+        exchange.responses.map((response) => [response.status, response.headers.get('x-jit-cache')]),
+        [[200, 'compile'], ...Array.from({ length: 5 }, () => [200, 'hit'])],
+      );
+      // Four compiles left of five: the fifth new term is refused.
+      for (const term of [1, 2, 3, 4]) await t.http.get(`/adders/${term}/apply?x=1`).expect(200);
+      await t.http.get('/adders/5/apply?x=1').expect(429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses only the pipelined compiles beyond the quota, and charges no hit', async () => {
+    const t = await startTestApp({ compilesPerMinute: 2 });
+    try {
+      const paths = [
+        '/adders/1/apply?x=1',
+        '/adders/1/apply?x=2',
+        '/adders/2/apply?x=1',
+        '/adders/3/apply?x=1',
+      ];
+      const exchange = await exchangeRaw(portOf(t), paths.map((path) => getRequest(path)).join(''), {
+        localAddress: '127.0.0.3',
+      });
+      assert.deepEqual(
+        exchange.responses.map((response) => response.status),
+        [200, 200, 200, 429],
+      );
+      assert.equal(t.app.jit.has(3), false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('does not charge a request whose x is bad: it compiles nothing', async () => {
+    const t = await startTestApp({ compilesPerMinute: 1 });
+    try {
+      await t.http.get('/adders/9/apply?x=99999999999').expect(400);
+      await t.http
+        .post('/adders/9/apply')
+        .send({ xs: [1.5] })
+        .expect(400);
+      const answer = await t.http.get('/adders/9/apply?x=1').expect(200);
+      assert.equal(answer.headers['x-jit-cache'], 'compile');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('charges DELETE of a compiled adder like a compile, and not DELETE of an absent one', async () => {
+    const t = await startTestApp({ compilesPerMinute: 2 });
+    const port = portOf(t);
+    /** DELETE from another client's address; its status. */
+    const deleteFrom = async (localAddress: string, term: number) =>
+      (
+        await exchangeRaw(port, `DELETE /adders/${term} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, {
+          localAddress,
+        })
+      ).responses[0]?.status;
+    try {
+      for (const term of [5, 6]) await t.http.get(`/adders/${term}/apply?x=1`).expect(200);
+      assert.equal(await deleteFrom('127.0.0.4', 404), 404);
+      assert.equal(await deleteFrom('127.0.0.4', 5), 204);
+      assert.equal(await deleteFrom('127.0.0.4', 6), 204);
+      assert.equal((await getFrom('127.0.0.5', port, '/adders/7/apply?x=1')).status, 200);
+      assert.equal(await deleteFrom('127.0.0.4', 7), 429, 'a third release is over the quota of two');
+      assert.equal(t.app.jit.has(7), true, 'a refused release leaves the adder');
+      assert.equal(await deleteFrom('127.0.0.4', 8), 404, 'asking about an absent adder is still answered');
     } finally {
       await t.close();
     }

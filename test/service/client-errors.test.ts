@@ -3,41 +3,16 @@
  * the whole answer even when it is still sending a large body: no connection reset.
  */
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { describeClientError } from '../../src/service/client-errors.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { exchangeRaw, type RawExchange, type RawResponse } from '../support/raw-http.js';
 
-interface RawOutcome {
-  /** Everything the server sent before its side closed. */
-  received: Buffer;
-  /** The socket error the client saw, if any (ECONNRESET when the answer may be lost). */
-  error: string | undefined;
-}
-
-/** Writes `head` and `body` at once on a fresh connection and collects the answer until the server closes. */
-function sendRaw(port: number, head: string, body: Buffer, onConnect?: (socket: Socket) => void) {
-  return new Promise<RawOutcome>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(15_000, () => socket.destroy(new Error('no close within 15 s')));
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ received: Buffer.concat(chunks), error: error.code ?? error.message }),
-    );
-    socket.on('close', () => resolve({ received: Buffer.concat(chunks), error: undefined }));
-    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
-    onConnect?.(socket);
-  });
-}
-
-function parseAnswer(raw: Buffer): { status: number; body: unknown } {
-  const text = raw.toString('latin1');
-  const split = text.indexOf('\r\n\r\n');
-  return {
-    status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1]),
-    body: JSON.parse(text.slice(split + 4)),
-  };
+/** The one response of an exchange, its body parsed as JSON. */
+function onlyAnswer(exchange: RawExchange): { status: number; body: unknown } {
+  assert.equal(exchange.responses.length, 1, exchange.received.toString('latin1').slice(0, 300));
+  const [response] = exchange.responses as [RawResponse];
+  return { status: response.status, body: JSON.parse(response.body.toString('utf8')) };
 }
 
 describe('requests the HTTP parser refuses', () => {
@@ -55,33 +30,34 @@ describe('requests the HTTP parser refuses', () => {
     const head =
       'POST /adders/5/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: 1\r\n' +
       `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const outcome = await sendRaw(port, head, body);
+    const outcome = await exchangeRaw(port, Buffer.concat([Buffer.from(head, 'latin1'), body]));
     assert.equal(outcome.error, undefined, 'the client saw its connection reset');
-    const answer = parseAnswer(outcome.received);
+    const answer = onlyAnswer(outcome);
     assert.equal(answer.status, 400);
     assert.match(errorMessage(answer.body, 400), /^malformed HTTP request: a header name or value/);
   });
 
   it('answer 431 in the one error shape for request headers over the limit', async () => {
     const head = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`;
-    const outcome = await sendRaw(port, head, Buffer.alloc(0));
-    const answer = parseAnswer(outcome.received);
+    const answer = onlyAnswer(await exchangeRaw(port, head));
     assert.equal(answer.status, 431);
     assert.match(errorMessage(answer.body, 431), /request headers are larger/);
   });
 
   it('close a connection whose client never stops sending', async () => {
     let sender: NodeJS.Timeout | undefined;
-    const outcome = await sendRaw(
+    const outcome = await exchangeRaw(
       port,
       'POST /adders/5/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: 1\r\nContent-Length: 100000000\r\n\r\n',
-      Buffer.alloc(0),
-      (socket) => {
-        sender = setInterval(() => socket.write(Buffer.alloc(1000, 0x31)), 50);
+      {
+        end: false,
+        onConnect: (socket) => {
+          sender = setInterval(() => socket.writable && socket.write(Buffer.alloc(1000, 0x31)), 50);
+        },
       },
     );
     clearInterval(sender);
-    assert.equal(parseAnswer(outcome.received).status, 400);
+    assert.equal(outcome.responses[0]?.status, 400);
   });
 
   it('keep serving other clients afterwards', async () => {

@@ -1,33 +1,104 @@
 /**
- * A per-client quota on compiles: every request that would compile (POST /adders, or an apply whose term
- * is not compiled) counts against its client's quota, and over it gets 429 with Retry-After. Compiles are
- * the expensive requests (two system calls each), and at capacity each one evicts another client's adder,
- * so one client churning through terms would otherwise slow every other client down. Requests served from
- * compiled adders never count.
+ * A per-client quota on compiles (COMPILE_RATE_LIMIT): each request that compiles an adder, or releases one
+ * (DELETE: its owner then pays a recompile), counts against its client's quota in a fixed window; over it,
+ * the request gets 429 with Retry-After and changes nothing. Requests served by compiled adders never count.
+ * Compiles are the expensive requests (two system calls each), and at capacity each evicts another client's
+ * adder, so one client churning through terms would otherwise slow every other client down.
  *
- * @fastify/rate-limit keeps the counts (per client IP, in a fixed window) and is called only for requests
- * that compile, so the warm path pays nothing for it. Behind a reverse proxy every client shares the
- * proxy's address unless Fastify is told to trust X-Forwarded-For; the README says so.
+ * The count is checked and charged in the same synchronous step as the compile it pays for (the route
+ * handler calls `charge` right before the registry compiles, with nothing awaited in between). That is what
+ * makes it exact: requests pipelined on one connection are parsed and run back to back, and a check that
+ * awaits (as @fastify/rate-limit's does, reading its count after the await) lets every one of them see the
+ * count of all, or charges a request that another one's compile has turned into a hit. docs/decisions.md
+ * records why this replaced the library.
+ *
+ * Clients are told apart by IP address: behind a reverse proxy every client shares the proxy's address
+ * unless Fastify is told to trust X-Forwarded-For; the README says so.
  */
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../../errors.js';
 
 export interface CompileQuotaOptions {
-  /** Compiles each client may cause per minute (COMPILE_RATE_LIMIT); 0 turns the quota off. */
+  /** Compiles each client may cause per window (COMPILE_RATE_LIMIT); 0 turns the quota off. */
   compilesPerMinute: number;
   /** The window, one minute unless a test shortens it. */
   windowMs?: number;
 }
 
+/** Clients tracked at most; beyond it the client whose window started longest ago is forgotten. */
+export const MAX_TRACKED_CLIENTS = 100_000;
+
+interface Window {
+  count: number;
+  endsAt: number;
+}
+
+/** Fixed-window counts per client, bounded in the number of clients it remembers. */
+export class CompileQuota {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly #windows = new Map<string, Window>();
+  readonly #now: () => number;
+  readonly #maxClients: number;
+
+  constructor(
+    limit: number,
+    windowMs: number,
+    now: () => number = Date.now,
+    maxClients = MAX_TRACKED_CLIENTS,
+  ) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.#now = now;
+    this.#maxClients = maxClients;
+  }
+
+  /**
+   * Counts one compile for `client` if its quota allows it. Returns 0 when it did, or else the seconds
+   * until the client's window ends (and the count is left as it was).
+   */
+  charge(client: string): number {
+    const now = this.#now();
+    let window = this.#windows.get(client);
+    if (window === undefined || window.endsAt <= now) {
+      // A window starts at the client's first charge; re-inserted, it moves to the end of the Map's order,
+      // which is then the order in which windows started.
+      this.#windows.delete(client);
+      if (this.#windows.size >= this.#maxClients) this.#forgetOldest(now);
+      window = { count: 0, endsAt: now + this.windowMs };
+      this.#windows.set(client, window);
+    }
+    if (window.count >= this.limit) return Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    window.count += 1;
+    return 0;
+  }
+
+  /** Clients remembered now. */
+  get clients(): number {
+    return this.#windows.size;
+  }
+
+  /** Drops ended windows, and if none had ended, the one that started first. */
+  #forgetOldest(now: number): void {
+    for (const [client, window] of this.#windows) {
+      if (window.endsAt <= now) this.#windows.delete(client);
+    }
+    if (this.#windows.size < this.#maxClients) return;
+    const oldest = this.#windows.keys().next();
+    if (!oldest.done) this.#windows.delete(oldest.value);
+  }
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Counts a compile against the request's client; rejects with a 429 HttpError (and sets Retry-After)
-     * once the client is over its quota. Undefined when there is no quota.
+     * Charges one compile (or release) to the request's client, or throws a 429 HttpError (with
+     * Retry-After set) if the client is over its quota. Synchronous: call it right before the work it pays
+     * for. Undefined when there is no quota, so that the routes skip the lookup that decides whether a
+     * request would compile.
      */
-    chargeCompile: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
+    chargeCompile: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
   }
 }
 
@@ -36,19 +107,15 @@ async function compileQuotaPlugin(app: FastifyInstance, options: CompileQuotaOpt
     app.decorate('chargeCompile', undefined);
     return;
   }
-  await app.register(rateLimit, { global: false });
-  const check = app.createRateLimit({
-    max: options.compilesPerMinute,
-    timeWindow: options.windowMs ?? 60_000,
-  });
-  app.decorate('chargeCompile', async (request: FastifyRequest, reply: FastifyReply) => {
-    const limit = await check(request);
-    if (limit.isAllowed || !limit.isExceeded) return;
-    reply.header('retry-after', String(limit.ttlInSeconds));
+  const quota = new CompileQuota(options.compilesPerMinute, options.windowMs ?? 60_000);
+  app.decorate('chargeCompile', (request: FastifyRequest, reply: FastifyReply) => {
+    const retryAfter = quota.charge(request.ip);
+    if (retryAfter === 0) return;
+    reply.header('retry-after', String(retryAfter));
     throw new HttpError(
       429,
-      `too many compiles from this client: at most ${limit.max} per ${limit.timeWindow / 1000} s; ` +
-        `retry in ${limit.ttlInSeconds} s, or use adders that are already compiled`,
+      `too many compiles from this client: at most ${quota.limit} per ${quota.windowMs / 1000} s; ` +
+        `retry in ${retryAfter} s, or use adders that are already compiled`,
     );
   });
 }
