@@ -146,12 +146,22 @@ describe('the Kubernetes manifests', () => {
     assert.equal(config.port, container?.ports?.[0]?.containerPort);
   });
 
-  it('give the server time to shut down by itself before the kubelet kills it', () => {
-    const grace = only(Deployment).spec?.template.spec?.terminationGracePeriodSeconds;
+  it('drain for endpoints to catch up, then give the server time to shut down before the kubelet kills it', () => {
+    const pod = only(Deployment).spec?.template.spec;
+    const env = Object.fromEntries((pod?.containers[0]?.env ?? []).map(({ name, value }) => [name, value]));
+    const { shutdownDrainMs } = loadConfig(env);
+    assert.ok(shutdownDrainMs >= 5_000, `SHUTDOWN_DRAIN_MS is ${shutdownDrainMs}`);
+    const grace = pod?.terminationGracePeriodSeconds;
     assert.ok(
-      grace !== undefined && grace * 1000 > SHUTDOWN_GRACE_MS,
-      `terminationGracePeriodSeconds ${grace}`,
+      grace !== undefined && grace * 1000 > shutdownDrainMs + SHUTDOWN_GRACE_MS,
+      `terminationGracePeriodSeconds ${grace} is not longer than the drain and the server's deadline`,
     );
+  });
+
+  it('request the memory the service uses under load, and limit it to what the heap sizes itself to', () => {
+    const resources = only(Deployment).spec?.template.spec?.containers[0]?.resources;
+    assert.equal(resources?.requests?.memory, '160Mi');
+    assert.equal(resources?.limits?.memory, '256Mi');
   });
 
   it('run the pod as non-root, read-only, unprivileged, with no capabilities and the default seccomp', () => {
