@@ -34,9 +34,14 @@
  * and SOAK_DELETE_SHARE (0.05) of the requests, SOAK_BATCH_SIZE (300) values per batch, SOAK_SAMPLE_MS
  * (100), SOAK_TIMEOUT_SECONDS (900).
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { INT32_MAX, INT32_MIN } from '../src/jit/int32.js';
 import { applyRequest, batchRequest, deleteRequest, scramble } from './adder-requests.js';
 import { type CheckedRequest, driveChecked, emptyTally, type LoadTally } from './checked-load.js';
+import type { LedgerReport } from './memory-ledger.js';
 import { ProcessSampler, residentBytes, residentFloors, type SamplerReport } from './process-sampler.js';
 import { freePort, startServerProcess } from './server-process.js';
 
@@ -154,14 +159,34 @@ interface Outcome {
   /** An error that stopped the soak early, if one did. */
   failure: string | undefined;
   seconds: number;
+  /** Every memory call the JIT made, checked call by call (harness/memory-ledger.ts); undefined if unread. */
+  ledger: LedgerReport | undefined;
+}
+
+const ledgerPreload = fileURLToPath(new URL('./memory-ledger-preload.js', import.meta.url));
+
+function readLedger(file: string): LedgerReport | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LedgerReport;
+  } catch {
+    return undefined;
+  }
 }
 
 async function soak(config: SoakConfig): Promise<Outcome> {
   const started = performance.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), config.timeoutSeconds * 1000);
+  const ledgerDirectory = mkdtempSync(path.join(tmpdir(), 'babyjit-soak-'));
+  const ledgerFile = path.join(ledgerDirectory, 'memory-ledger.json');
   const server = startServerProcess({
-    env: { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: String(config.capacity) },
+    env: {
+      LOG_LEVEL: 'info',
+      METRICS: 'on',
+      JIT_MAX_ADDERS: String(config.capacity),
+      BABYJIT_MEMORY_LEDGER: ledgerFile,
+    },
+    nodeOptions: ['--import', ledgerPreload],
     keepOutput: false,
     port: await freePort(),
   });
@@ -232,6 +257,8 @@ async function soak(config: SoakConfig): Promise<Outcome> {
   }, EXIT_GRACE_MS);
   const exit = await server.exited;
   clearTimeout(grace);
+  const ledger = readLedger(ledgerFile);
+  rmSync(ledgerDirectory, { recursive: true, force: true });
   if (sampled === undefined) throw failure ?? new Error('the soak ended before its first sample');
   return {
     config,
@@ -246,6 +273,7 @@ async function soak(config: SoakConfig): Promise<Outcome> {
     timedOut: deadline.signal.aborted,
     failure: failure === undefined ? undefined : String(failure instanceof Error ? failure.stack : failure),
     seconds: (performance.now() - started) / 1000,
+    ledger,
   };
 }
 
@@ -287,6 +315,10 @@ function goals(outcome: Outcome): [string, boolean][] {
     ],
     [`at most ${count(config.capacity)} JIT pages`, sampler.peakJitPages <= config.capacity],
     ['no JIT page writable and executable', sampler.samplesWithViolations === 0],
+    [
+      'no memory call asking for write and execute, every write into a read+write page',
+      outcome.ledger !== undefined && outcome.ledger.violationCount === 0,
+    ],
     ['sampled throughout', sampler.samples >= 2 && sampler.failedReadings === 0],
     [
       `resident memory at the end within ±${RSS_TOLERANCE * 100}% of after warm-up`,
@@ -296,6 +328,18 @@ function goals(outcome: Outcome): [string, boolean][] {
     ['server up to the end, exit 0 on SIGTERM', outcome.serverAliveAtEnd && outcome.exit.code === 0],
     ['the soak ran to its end', outcome.failure === undefined],
   ];
+}
+
+function describeLedger(ledger: LedgerReport): string {
+  const { calls, protections } = ledger;
+  const asked = Object.entries(protections)
+    .map(([prot, times]) => `${prot} ${count(times)}`)
+    .join(', ');
+  return (
+    `${count(calls.mmap)} mmap, ${count(calls.mprotect)} mprotect, ${count(calls.munmap)} munmap, ` +
+    `${count(calls.write)} writes of JIT pages (protections asked: ${asked}); ` +
+    `${count(ledger.violationCount)} asking for write and execute or writing outside a read+write page`
+  );
 }
 
 function summarise(outcome: Outcome): { lines: string[]; passed: boolean } {
@@ -321,6 +365,9 @@ function summarise(outcome: Outcome): { lines: string[]; passed: boolean } {
     `  JIT pages        ${sampler.jitPagesAtStart} before the first request (the call gates' page); at most ${count(sampler.peakJitPages)} adder pages (capacity ${count(config.capacity)})`,
     `  W^X              ${sampler.samplesWithViolations} samples with a writable+executable JIT page, of ${count(sampler.samples)} taken every ${config.sampleMs} ms ` +
       `(${sampler.failedReadings} failed readings); V8's writable+executable mappings, not ours: up to ${sampler.foreignWritableExecutable.mappings} (${mib(sampler.foreignWritableExecutable.bytes)})`,
+    outcome.ledger
+      ? `  memory calls     ${describeLedger(outcome.ledger)}`
+      : '  memory calls     not recorded (the server wrote no ledger)',
     `  resident memory  after warm-up ${mib(windows.first)}, at the end ${mib(windows.last)}: ${percent(windows.growth)} ` +
       `(goal within ±${RSS_TOLERANCE * 100}%; the lowest samples in the run's first and last ${(windows.windowMs / 1000).toFixed(1)} s)`,
     `                   single readings: at start ${mib(rss.start)}, right after warm-up ${mib(rss.warm)}, ` +
@@ -333,6 +380,7 @@ function summarise(outcome: Outcome): { lines: string[]; passed: boolean } {
       `${outcome.exit.code ?? outcome.exit.signal}${outcome.exit.killed ? ' (killed after the grace period)' : ''}`,
     `  duration         ${outcome.seconds.toFixed(1)} s in all (timeout ${config.timeoutSeconds} s${outcome.timedOut ? ': TIMED OUT' : ''})`,
   ];
+  for (const violation of outcome.ledger?.violations ?? []) lines.push(`  memory call      ${violation}`);
   for (const violation of sampler.violations) {
     lines.push(
       `  violation        sample ${violation.sample}: JIT page at 0x${violation.address} ${violation.perms}`,

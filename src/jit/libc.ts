@@ -5,6 +5,7 @@
  * addresses fit in 47 bits, well inside a double's 53, and numbers are cheaper than BigInt on the hot path.
  * They never leave the JIT core; no caller is meant to show one to anybody.
  */
+import { channel } from 'node:diagnostics_channel';
 import koffi from 'koffi';
 import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from './errors.js';
 
@@ -16,6 +17,30 @@ const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FAILED = -1;
 const SC_PAGESIZE = 30; // _SC_PAGESIZE in glibc's <unistd.h> on Linux
+
+/**
+ * What the JIT asks of the kernel about its own memory, and every write it makes into it: published on
+ * this diagnostics channel for whoever subscribes (the tests' ledger, harness/memory-ledger.ts, proves with
+ * it that no page is ever asked to be writable and executable at once). This module is the only place that
+ * binds mmap, mprotect and munmap, so the channel sees all of them. With no subscriber a call costs one
+ * check of `hasSubscribers`.
+ */
+export const memoryCalls = channel('babyjit:jit:memory');
+
+export interface MemoryCall {
+  call: 'mmap' | 'mprotect' | 'munmap' | 'write';
+  /** Where, and how many bytes; an mmap that failed has address -1. */
+  address: number;
+  length: number;
+  /** PROT_* bits asked for (mmap, mprotect). */
+  prot?: number;
+  /** Whether the kernel agreed (a write always succeeds or crashes the process). */
+  ok: boolean;
+}
+
+function published(call: MemoryCall): void {
+  memoryCalls.publish(call);
+}
 
 /** Throws UnsupportedPlatformError unless this is Linux on x86-64, the only platform the JIT can serve. */
 export function assertSupportedPlatform(
@@ -60,9 +85,8 @@ const errnoNames = new Map<number, string>(
   Object.entries(koffi.os.errno as Record<string, number>).map(([name, value]) => [value, name]),
 );
 
-/** Builds the typed error for the errno that the last call left behind. */
-function syscallFailure(syscall: string): SyscallError {
-  const errno = koffi.errno();
+/** Builds the typed error for `errno`: by default the one the last call left behind. */
+function syscallFailure(syscall: string, errno: number = koffi.errno()): SyscallError {
   return new SyscallError(syscall, errno, errnoNames.get(errno) ?? 'UNKNOWN', libc().strerror(errno));
 }
 
@@ -79,9 +103,20 @@ export function pageSize(): number {
 
 /** A fresh private, anonymous, read+write mapping of `length` bytes. */
 export function mapReadWrite(length: number): number {
-  const address = libc().mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (address === MAP_FAILED) throw syscallFailure('mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)');
+  const prot = PROT_READ | PROT_WRITE;
+  const address = libc().mmap(0, length, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // errno is read before any subscriber runs, whose own work could change it.
+  const errno = address === MAP_FAILED ? koffi.errno() : 0;
+  if (memoryCalls.hasSubscribers) published({ call: 'mmap', address, length, prot, ok: errno === 0 });
+  if (errno !== 0) throw syscallFailure('mmap(PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)', errno);
   return address;
+}
+
+/** mprotect, published on the channel: 0 if the kernel agreed, or else the errno it left. */
+function protect(address: number, length: number, prot: number): number {
+  const errno = libc().mprotect(address, length, prot) === 0 ? 0 : koffi.errno();
+  if (memoryCalls.hasSubscribers) published({ call: 'mprotect', address, length, prot, ok: errno === 0 });
+  return errno;
 }
 
 /**
@@ -90,13 +125,13 @@ export function mapReadWrite(length: number): number {
  * own error: retrying or freeing memory will not help.
  */
 export function sealReadExecute(address: number, length: number): void {
-  if (libc().mprotect(address, length, PROT_READ | PROT_EXEC) === 0) return;
-  const errno = koffi.errno();
+  const errno = protect(address, length, PROT_READ | PROT_EXEC);
+  if (errno === 0) return;
   const { EACCES, EPERM } = koffi.os.errno as Record<string, number>;
   if (errno === EACCES || errno === EPERM) {
     throw new ExecutableMemoryDeniedError(errno, errnoNames.get(errno) ?? 'UNKNOWN', libc().strerror(errno));
   }
-  throw syscallFailure('mprotect(PROT_READ|PROT_EXEC)');
+  throw syscallFailure('mprotect(PROT_READ|PROT_EXEC)', errno);
 }
 
 /**
@@ -104,18 +139,20 @@ export function sealReadExecute(address: number, length: number): void {
  * call: the page goes from read+execute to read+write, never through writable and executable at once.
  */
 export function makeReadWrite(address: number, length: number): void {
-  if (libc().mprotect(address, length, PROT_READ | PROT_WRITE) !== 0) {
-    throw syscallFailure('mprotect(PROT_READ|PROT_WRITE)');
-  }
+  const errno = protect(address, length, PROT_READ | PROT_WRITE);
+  if (errno !== 0) throw syscallFailure('mprotect(PROT_READ|PROT_WRITE)', errno);
 }
 
 /** Makes a range inaccessible: any read, write or jump into it faults. Used for guard pages. */
 export function protectNone(address: number, length: number): void {
-  if (libc().mprotect(address, length, PROT_NONE) !== 0) throw syscallFailure('mprotect(PROT_NONE)');
+  const errno = protect(address, length, PROT_NONE);
+  if (errno !== 0) throw syscallFailure('mprotect(PROT_NONE)', errno);
 }
 
 export function unmap(address: number, length: number): void {
-  if (libc().munmap(address, length) !== 0) throw syscallFailure('munmap');
+  const errno = libc().munmap(address, length) === 0 ? 0 : koffi.errno();
+  if (memoryCalls.hasSubscribers) published({ call: 'munmap', address, length, ok: errno === 0 });
+  if (errno !== 0) throw syscallFailure('munmap', errno);
 }
 
 /**
@@ -135,6 +172,7 @@ function stagingFor(length: number): Uint8Array {
 export function copyToAddress(address: number, bytes: Uint8Array): void {
   const buffer = stagingFor(bytes.length);
   buffer.set(bytes);
+  if (memoryCalls.hasSubscribers) published({ call: 'write', address, length: bytes.length, ok: true });
   libc().memcpyToAddress(address, buffer, bytes.length);
 }
 

@@ -3,8 +3,8 @@
  * production server, with 150,000 requests over 5,000 terms at capacity 256 instead of 1,000,000 over
  * 100,000 at 4096 (about 15 s here; fewer requests make too short a run to compare resident memory across
  * V8's GC cycles, see harness/soak.ts). It fails when the script reports any goal missed (wrong answer, unexpected status,
- * connection error, more JIT pages than the capacity, a JIT page writable and executable, resident memory
- * drifting by more than 10%, the timeout).
+ * connection error, more JIT pages than the capacity, a JIT page writable and executable in a sample of
+ * /proc or in any memory call the JIT made, resident memory drifting by more than 10%, the timeout).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -35,5 +35,6 @@ describe('soak at CI size', () => {
     assert.match(stdout, /result +PASS: every goal met/);
     assert.match(stdout, /wrong answers +0\n/);
     assert.match(stdout, /W\^X +0 samples with a writable\+executable JIT page/);
+    assert.match(stdout, /memory calls +.*r-x [0-9,]+.*; 0 asking for write and execute or writing outside/);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * W^X proven call by call: every mmap and mprotect the JIT makes of its own pages, and every write into
+ * them, as src/jit/libc.ts publishes them and harness/memory-ledger.ts checks them, for fresh, recycled and
+ * released pages, the call gates, pages recycled under memory pressure, and the start-up self-test. The
+ * ledger itself is tested first, on calls that break each rule.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryLedger } from '../../harness/memory-ledger.js';
+import { SyscallError } from '../../src/jit/errors.js';
+import { ExecutablePage } from '../../src/jit/page.js';
+import { JitRegistry } from '../../src/jit/registry.js';
+import { runJitSelfTest } from '../../src/jit/self-test.js';
+import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+
+const RW = 0x3;
+const RX = 0x5;
+const RWX = 0x7;
+const PAGE = 4096;
+
+describe('MemoryLedger', () => {
+  it('flags write+execute asked of the kernel, writes outside read+write pages, and pages the JIT never mapped', () => {
+    const ledger = new MemoryLedger(PAGE);
+    ledger.record({ call: 'mmap', address: 0x10000, length: 2 * PAGE, prot: RW, ok: true });
+    ledger.record({ call: 'write', address: 0x10000, length: 43, ok: true });
+    ledger.record({ call: 'mprotect', address: 0x10000, length: PAGE, prot: RX, ok: true });
+    assert.equal(ledger.report().violationCount, 0);
+    ledger.record({ call: 'write', address: 0x10000, length: 43, ok: true });
+    ledger.record({ call: 'mprotect', address: 0x10000, length: PAGE, prot: RWX, ok: false });
+    ledger.record({ call: 'mmap', address: -1, length: PAGE, prot: RWX | 0x8, ok: false });
+    ledger.record({ call: 'write', address: 0x90000, length: 4, ok: true });
+    ledger.record({ call: 'mprotect', address: 0x90000, length: PAGE, prot: RX, ok: true });
+    ledger.record({ call: 'munmap', address: 0x90000, length: PAGE, ok: true });
+    const report = ledger.report();
+    assert.deepEqual(report.violations, [
+      'write(43 bytes) writes into a page that is r-x',
+      'mprotect(4096 bytes rwx) asks for write and execute together',
+      'mmap(4096 bytes rwx) asks for write and execute together',
+      'write(4 bytes) writes into a page that is not mapped by the JIT',
+      'mprotect(4096 bytes r-x) changes a page the JIT never mapped',
+      'munmap(4096 bytes) unmaps a page the JIT never mapped',
+    ]);
+    assert.equal(report.mappedPages, 2);
+  });
+});
+
+describe('every memory call the JIT makes', () => {
+  it('never asks for write and execute together, and writes only into read+write pages', () => {
+    const ledger = new MemoryLedger().start();
+    try {
+      runJitSelfTest();
+      // Fresh pages, the call gates' page (made by the first call), a reseal, a release.
+      const first = ExecutablePage.seal(encodeAdderPage(1, 0x5a5a5a5a));
+      assert.equal(first.callInt32(0, 1), 2);
+      const recycled = ExecutablePage.reseal(first, encodeAdderPage(2));
+      assert.equal(recycled.callInt32(0, 1), 3);
+      recycled.release();
+      // A registry at capacity recycles evicted pages; then its pages run out of memory and it recycles.
+      let refuseFresh = false;
+      const registry = new JitRegistry({
+        capacity: 4,
+        compile: (term, previous) => {
+          if (previous) return ExecutablePage.reseal(previous, encodeAdderPage(term, term ^ 0x1234));
+          if (refuseFresh) throw new SyscallError('mmap', 12, 'ENOMEM', 'Cannot allocate memory');
+          return ExecutablePage.seal(encodeAdderPage(term));
+        },
+      });
+      for (let term = 0; term < 20; term += 1) assert.equal(registry.apply(term, 1).result, term + 1);
+      registry.release(19);
+      refuseFresh = true;
+      for (let term = 100; term < 110; term += 1) assert.equal(registry.apply(term, 1).result, term + 1);
+      assert.ok(registry.stats().pressureEvictions > 0);
+      registry.dispose();
+
+      const report = ledger.report();
+      assert.deepEqual(report.violations, []);
+      assert.equal(report.violationCount, 0);
+      assert.deepEqual(Object.keys(report.protections).sort(), ['---', 'r-x', 'rw-']);
+      assert.ok(
+        report.calls.mmap >= 8 && report.calls.mprotect >= 30 && report.calls.write >= 20,
+        JSON.stringify(report.calls),
+      );
+      assert.ok(report.calls.munmap >= 5, JSON.stringify(report.calls));
+      // What stays mapped is the call gates' page and its guard, for the life of the process.
+      assert.equal(report.mappedPages, 2);
+    } finally {
+      ledger.stop();
+    }
+  });
+});
