@@ -11,6 +11,7 @@ import {
   type OperandEncodingName,
   type OperandFacts,
   type RegisterFacts,
+  toHex,
 } from './encoding-fields.js';
 import { operationFor, referenceFor } from './mnemonics.js';
 
@@ -20,6 +21,7 @@ export {
   type EncodingBits,
   type EncodingField,
   type EncodingFieldKind,
+  toHex,
 } from './encoding-fields.js';
 
 type Iced = typeof import('iced-x86');
@@ -43,11 +45,6 @@ export interface DecodedInstruction {
   text: string;
   /** iced's mnemonic name, e.g. "Mov", for programs that check the instruction rather than read it. */
   mnemonic: string;
-}
-
-/** Lowercase hex pairs separated by single spaces: `48 c7 c0 01 00 00 00`. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
 }
 
 /** The formatter behind every text we show: nasm syntax, 0x hex, signed immediates. Free it after use. */
@@ -239,7 +236,6 @@ function readFacts(
         W: opCode.W,
         isLIG: opCode.isLIG,
         isWIG: opCode.isWIG,
-        isWIG32: opCode.isWIG32,
         operandSize: opCode.operandSize,
         defaultOpSize64: opCode.defaultOpSize64,
         forceOpSize64: opCode.forceOpSize64,

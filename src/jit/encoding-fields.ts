@@ -70,7 +70,6 @@ export interface DecodedFacts {
     W: number;
     isLIG: boolean;
     isWIG: boolean;
-    isWIG32: boolean;
     /** (Legacy) operand size the opcode requires (16, 32, 64) or 0. */
     operandSize: number;
     /** 64-bit operand size without REX.W in 64-bit mode (near branches, push, pop...). */
@@ -147,15 +146,16 @@ export class AnnotationError extends JitError {
   constructor(offset: number, bytes: Uint8Array, reason: AnnotationRefusal, detail: string) {
     super(
       'JIT_ANNOTATION_REFUSED',
-      `cannot annotate the instruction at offset ${offset} (${hex(bytes)}): ${detail}`,
+      `cannot annotate the instruction at offset ${offset} (${toHex(bytes)}): ${detail}`,
     );
     this.offset = offset;
     this.reason = reason;
-    this.bytes = hex(bytes);
+    this.bytes = toHex(bytes);
   }
 }
 
-function hex(bytes: Uint8Array | number[]): string {
+/** Lowercase hex pairs separated by single spaces: `48 c7 c0 01 00 00 00`. */
+export function toHex(bytes: Uint8Array | readonly number[]): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
 }
 
@@ -254,7 +254,7 @@ class FieldList {
       kind,
       offset: this.position,
       length,
-      bytes: hex(bytes),
+      bytes: toHex(bytes),
       ...(bits ? { bits } : {}),
       description,
     });
@@ -402,6 +402,13 @@ function addLegacyPrefixes(list: FieldList, facts: DecodedFacts): void {
     if (segment) segmentSeen = segment;
     list.add('prefix', 1, explainLegacyPrefix(list, facts, prefix));
   }
+  // A REX counts only right before the opcode: one that another prefix follows is ignored by the CPU.
+  if (facts.encoding === 'Legacy' && isRex(list.byte())) {
+    const next = list.byte(list.position + 1);
+    if (isRex(next) || LEGACY_PREFIX_BYTES.has(next)) {
+      list.refuse('unsupported', 'a REX prefix followed by another prefix (the CPU ignores that REX)');
+    }
+  }
   const mandatory =
     facts.encoding === 'Legacy' ? MANDATORY_PREFIX_BYTES[facts.opCode.mandatoryPrefix] : undefined;
   const reported: Array<[boolean, number, string]> = [
@@ -466,15 +473,11 @@ function addRex(
   const { operandSize, defaultOpSize64, forceOpSize64, instructionString } = facts.opCode;
   const defaultsTo64 = defaultOpSize64 || forceOpSize64;
   const rex = list.byte();
-  if ((rex & 0xf0) !== 0x40) {
+  if (!isRex(rex)) {
     if (operandSize === 64 && !defaultsTo64) {
       list.refuse('mismatch', `${instructionString} has 64-bit operands but no REX.W`);
     }
     return { R: 0, X: 0, B: 0 };
-  }
-  if (LEGACY_PREFIX_BYTES.has(list.byte(list.position + 1))) {
-    // The CPU ignores a REX that a legacy prefix follows.
-    list.refuse('unsupported', 'a REX prefix followed by a legacy prefix (the CPU ignores that REX)');
   }
   const W = (rex >> 3) & 1;
   const extensions = { R: (rex >> 2) & 1, X: (rex >> 1) & 1, B: rex & 1 };
@@ -523,20 +526,33 @@ interface Layout {
 }
 
 function peekLayout(list: FieldList, facts: DecodedFacts, opcodeRegister: boolean): Layout {
-  const modRm = facts.opCode.opCodeString.split(' ').some((token) => /^\/([0-7]|r)$/.test(token));
+  // `/r` and `/0`-`/7` as in the SDM; iced writes `11:rrr:bbb` (register only) and `!(11):rrr:bbb`
+  // (memory only) for ModRM bytes whose mod is constrained.
+  const modRm = facts.opCode.opCodeString
+    .split(' ')
+    .some((token) => /^\/([0-7]|r)$|^(!\(11\)|11):rrr:bbb$/.test(token));
+  if (!modRm) return { modRm, targets: { B: opcodeRegister ? "the opcode's register" : undefined } };
   let at = list.position;
   if (facts.encoding === 'VEX') at += list.byte(at) === 0xc5 ? 2 : 3;
-  else at += ((list.byte(at) & 0xf0) === 0x40 ? 1 : 0) + (MAP_ESCAPES[facts.opCode.table]?.length ?? 0);
+  else at += (isRex(list.byte(at)) ? 1 : 0) + (MAP_ESCAPES[facts.opCode.table]?.length ?? 0);
   at += facts.opCode.length;
-  const sib = modRm && isSibModRm(list.byte(at));
+  const modRmByte = list.byte(at);
+  const sib = isSibModRm(modRmByte);
+  // Without a base register (RIP-relative, or a SIB base of 101 with mod 00) B has nothing to extend.
+  const noBase = modRmByte >> 6 === 0 && (sib ? (list.byte(at + 1) & 7) === 5 : (modRmByte & 7) === 5);
   return {
     modRm,
     targets: {
-      R: modRm && facts.opCode.groupIndex < 0 ? 'ModRM.reg' : undefined,
+      R: facts.opCode.groupIndex < 0 ? 'ModRM.reg' : undefined,
       X: sib ? 'SIB.index' : undefined,
-      B: sib ? 'SIB.base' : modRm ? 'ModRM.rm' : opcodeRegister ? "the opcode's register" : undefined,
+      B: noBase ? undefined : sib ? 'SIB.base' : 'ModRM.rm',
     },
   };
+}
+
+/** 40-4F: in 64-bit mode always a REX prefix (they were inc/dec in 32-bit mode). */
+function isRex(byte: number): boolean {
+  return (byte & 0xf0) === 0x40;
 }
 
 /** Whether a ModRM byte is followed by a SIB byte: rm = 100 with a memory operand (mod ≠ 11). */
@@ -603,7 +619,7 @@ function addVex(
   if (!opCode.isLIG && L !== opCode.L) {
     list.refuse('mismatch', `VEX.L = ${L} but the opcode needs ${opCode.L}`);
   }
-  const wIgnored = opCode.isWIG; // isWIG32 only ignores W outside 64-bit mode
+  const wIgnored = opCode.isWIG; // (isWIG32 ignores W outside 64-bit mode only: not here)
   if (!wIgnored && W !== opCode.W) list.refuse('mismatch', `VEX.W = ${W} but the opcode needs W${opCode.W}`);
   let vvvvMeaning = 'no register: unused, must be 1111';
   if (vvvvOperand?.register) {
@@ -689,7 +705,10 @@ function addOpcode(
     i === lastIndex && opcodeRegister ? (byte & 0xf8) === expected[i] : byte === expected[i],
   );
   if (!matches) {
-    list.refuse('mismatch', `opcode bytes ${hex(actual)} are not ${opCode.opCodeString}'s ${hex(expected)}`);
+    list.refuse(
+      'mismatch',
+      `opcode bytes ${toHex(actual)} are not ${opCode.opCodeString}'s ${toHex(expected)}`,
+    );
   }
   const written = expected.map(hexByte).join(' ');
   const where =
@@ -797,6 +816,8 @@ function addModRmAndSib(
       sib = true;
       rmMeaning = 'a SIB byte follows';
       rmSummary = 'rm = 100, a SIB byte follows';
+      if (mod === 0 && (list.byte(list.position + 1) & 7) === 5)
+        modMeaning = 'memory + disp32 (SIB base 101)';
     } else if (mod === 0 && rm === 5) {
       if (memory.base?.name !== 'rip' && memory.base?.name !== 'eip') {
         list.refuse('mismatch', 'ModRM says RIP-relative but the decoder found another base');
@@ -917,7 +938,7 @@ function addDisplacement(list: FieldList, facts: DecodedFacts, size: number): vo
   }
   const le = size > 1 ? ', little-endian' : '';
   const reading =
-    `disp${8 * size}${le}: ${hex(bytes)} → ${hexText(littleEndian(bytes), size)} → ${signedText(value)}` +
+    `disp${8 * size}${le}: ${toHex(bytes)} → ${hexText(littleEndian(bytes), size)} → ${signedText(value)}` +
     (size < addressBits / 8 ? ` after sign extension to ${addressBits} bits` : '');
   list.add(
     'displacement',
@@ -968,7 +989,7 @@ function addImmediates(list: FieldList, facts: DecodedFacts, operands: readonly 
         );
       }
       description =
-        `rel${bits}${le}: ${hex(bytes)} → ${signedText(displacement)} from the next instruction ` +
+        `rel${bits}${le}: ${toHex(bytes)} → ${signedText(displacement)} from the next instruction ` +
         `(${offsetText(BigInt(facts.nextOffset))}): target ${offsetText(target)}`;
     } else {
       const value = kind.extendTo ? BigInt.asUintN(kind.extendTo, BigInt.asIntN(bits, raw)) : raw;
@@ -976,7 +997,7 @@ function addImmediates(list: FieldList, facts: DecodedFacts, operands: readonly 
       if (operand.immediate === undefined || BigInt.asUintN(width, operand.immediate) !== value) {
         list.refuse('mismatch', `the immediate reads ${value}, the decoder ${operand.immediate}`);
       }
-      const reading = `imm${bits}${le}: ${hex(bytes)} → ${hexText(raw, kind.size)}`;
+      const reading = `imm${bits}${le}: ${toHex(bytes)} → ${hexText(raw, kind.size)}`;
       const signed = BigInt.asIntN(bits, raw);
       description = kind.extendTo
         ? `${reading} → ${signed} after sign extension to ${kind.extendTo} bits`

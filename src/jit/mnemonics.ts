@@ -70,10 +70,12 @@ const fixed =
   (operands) =>
     operands.length === 0 ? line : undefined;
 
-/** Jumps and calls: to a decoded target, or to the address held in a register or memory. */
+/** Near jumps and calls: to a decoded target, or to the address held in a register or memory. */
 function transfer(verb: string): Phrase {
   return (operands, facts) => {
     if (facts.branchTarget !== undefined) return `${verb} ${targetText(facts.branchTarget)}`;
+    // A far pointer (m16:64) holds a selector as well as an address: not this phrase.
+    if (facts.opCode.instructionString.includes(':')) return undefined;
     const [where] = operands;
     return operands.length === 1 && where && (where.register || where.memory)
       ? `${verb} the address in ${where.text}`
@@ -81,8 +83,9 @@ function transfer(verb: string): Phrase {
   };
 }
 
+/** movd: into an mm or xmm register the dword is zero-extended; out of one, its low dword is taken. */
 const moveDword: Phrase = arity(2, ([destination, source]) =>
-  destination?.register && destination.register.size >= 16
+  destination?.register && destination.register.size > 4
     ? `${destination.text} ← ${source?.text}, zero-extended to ${8 * destination.register.size} bits`
     : `${destination?.text} ← ${source?.text}[31:0]`,
 );
@@ -106,7 +109,7 @@ const broadcastDword: Phrase = arity(2, ([destination, source]) => {
 
 /** lea computes the address in the brackets and reads no memory. */
 const loadAddress: Phrase = arity(2, ([destination, address]) => {
-  const expression = /^\[(.+)\]$/.exec(address?.text ?? '')?.[1];
+  const expression = /^\[(?:rel )?(.+)\]$/.exec(address?.text ?? '')?.[1];
   return expression ? `${destination?.text} ← ${expression} (the address itself, no memory read)` : undefined;
 });
 
