@@ -263,7 +263,7 @@ class FieldList {
 
   byte(at = this.position): number {
     const value = this.facts.bytes[at];
-    if (value === undefined) this.refuse('mismatch', 'the fields run past the instruction’s end');
+    if (value === undefined) this.refuse('mismatch', "the fields run past the instruction's end");
     return value;
   }
 
@@ -343,7 +343,7 @@ export function checkTiling(facts: DecodedFacts, fields: readonly EncodingField[
   const displacements = fields.filter((field) => field.kind === 'displacement');
   const expectedDisplacement = facts.constantOffsets.displacement;
   if (displacements.length !== (expectedDisplacement ? 1 : 0)) {
-    refuse('its displacement fields do not match the decoder’s constant offsets');
+    refuse("its displacement fields do not match the decoder's constant offsets");
   }
   const [displacement] = displacements;
   if (
@@ -365,7 +365,7 @@ export function checkTiling(facts: DecodedFacts, fields: readonly EncodingField[
         field.offset !== expectedImmediates[i]?.offset || field.length !== expectedImmediates[i]?.size,
     )
   ) {
-    refuse('its immediate fields do not sit where the decoder’s constant offsets put them');
+    refuse("its immediate fields do not sit where the decoder's constant offsets put them");
   }
 }
 
