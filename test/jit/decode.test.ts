@@ -421,7 +421,7 @@ describe('annotate refuses', () => {
     });
   }
 
-  it('any page cut inside an instruction, as truncated at that instruction; cut between, it annotates the rest', () => {
+  it('any page cut inside an instruction, as truncated there; cut between two, it annotates what precedes as the whole page does', () => {
     fc.assert(
       fc.property(int32, fc.option(int32, { nil: undefined }), fc.nat(), (term, key, cutSeed) => {
         const code = encodeAdderPage(term, key);
