@@ -5,6 +5,7 @@ import { encodeBlindedAdderPage, exposesTerm } from '../../src/jit/blinding.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
+import { targetForLevel } from '../../src/jit/target.js';
 import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,
@@ -12,6 +13,7 @@ import {
   encodeAdderPage,
 } from '../../src/jit/x86-64/adder-page.js';
 
+const scalar = targetForLevel('scalar');
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 
 function littleEndian(term: number): number[] {
@@ -87,14 +89,14 @@ describe('constant blinding', () => {
     assert.deepEqual(occurrences(encodeAdderPage(term, exposingKey), term), [9]);
 
     const keys = [0, exposingKey, 0x0badf00d];
-    const code = encodeBlindedAdderPage(term, () => keys.shift() as number);
+    const code = encodeBlindedAdderPage(term, scalar, () => keys.shift() as number);
     assert.deepEqual(keys, [], 'three keys drawn');
     assert.deepEqual(code, encodeAdderPage(term, 0x0badf00d));
     assert.deepEqual(occurrences(code, term), []);
   });
 
   it('refuses to emit an unblinded page when the random source gives nothing but zero', () => {
-    assert.throws(() => encodeBlindedAdderPage(5, () => 0), /no blinding key hid term 5/);
+    assert.throws(() => encodeBlindedAdderPage(5, scalar, () => 0), /no blinding key hid term 5/);
   });
 
   it('draws a different key for every page', () => {

@@ -1,0 +1,61 @@
+/**
+ * The x86-64 targets, one per level: the same page layout (apply at ADDER_ENTRY, applyAll at
+ * BATCH_ADDER_ENTRY) with the batch kernel of that level. The scalar target is the x86-64 baseline's
+ * page as it was before the vector kernels, byte for byte; SSE2 is in every x86-64 CPU; AVX2 needs the CPU
+ * and the OS to support it (host.ts checks).
+ */
+import type { AdderPageTarget } from '../target.js';
+import {
+  ADDER_ENTRY,
+  ADDER_PAGE_ENTRIES,
+  BATCH_ADDER_ENTRY,
+  batchKernel,
+  composePage,
+  PageTemplate,
+  type UnrollFactor,
+  type X86Level,
+} from './adder-page.js';
+
+const LANES: Record<X86Level, number> = { scalar: 1, sse2: 4, avx2: 8 };
+
+/**
+ * The unroll factor each level's target uses: what `npm run bench:jit` measured to be fastest among
+ * 1, 2 and 4 (docs/benchmarks.md, "Batch kernels"). The scalar loop is not unrolled.
+ */
+export const CHOSEN_UNROLL: Record<X86Level, UnrollFactor> = { scalar: 1, sse2: 4, avx2: 4 };
+
+/**
+ * The x86-64 target for `level`. Another unroll factor than the chosen one gives a variant named with it
+ * (e.g. 'x86-64-avx2-x2'), for the benchmark that compares them and the tests that hold them correct.
+ */
+export function createX86_64Target(
+  level: X86Level,
+  unroll: UnrollFactor = CHOSEN_UNROLL[level],
+): AdderPageTarget {
+  if (level === 'scalar' && unroll !== 1) throw new RangeError('the scalar kernel is not unrolled');
+  const kernel = batchKernel(level, unroll);
+  let template: PageTemplate | undefined;
+  const pageTemplate = () => {
+    template ??= new PageTemplate(kernel);
+    return template;
+  };
+  return {
+    name: unroll === CHOSEN_UNROLL[level] ? `x86-64-${level}` : `x86-64-${level}-x${unroll}`,
+    architecture: 'x86-64',
+    level,
+    lanes: LANES[level],
+    unroll,
+    applyEntry: ADDER_ENTRY,
+    applyAllEntry: BATCH_ADDER_ENTRY,
+    entries: ADDER_PAGE_ENTRIES,
+    get blindedImmediateOffsets() {
+      return pageTemplate().blindedImmediateOffsets;
+    },
+    encodePage: (term, key) => pageTemplate().encode(term, key),
+    composePage: (term, key) => composePage(kernel, term, key).code,
+  };
+}
+
+export const X86_64_TARGETS: readonly AdderPageTarget[] = (['scalar', 'sse2', 'avx2'] as const).map((level) =>
+  createX86_64Target(level),
+);
