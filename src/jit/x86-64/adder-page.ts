@@ -24,6 +24,7 @@ import {
   R32,
   ret,
   shrRcxImm8,
+  testDilImm8,
   testRsiRsi,
   xorEaxImm32,
 } from './instructions.js';
@@ -34,9 +35,8 @@ import {
   padddXmmXmm,
   pshufdXmmXmmImm8,
   vmovdquAtRdiYmm,
-  vmovdquYmmAtRdi,
   vmovdXmmR32,
-  vpadddYmmYmmYmm,
+  vpadddYmmYmmAtRdi,
   vpbroadcastdYmmXmm,
   vzeroupper,
 } from './vector-instructions.js';
@@ -134,36 +134,39 @@ function scalarBatchAdder(term: number, key: number | undefined): EncodedCode {
 
 /**
  * What a vector kernel needs from an instruction set: how many int32 lanes a register holds, how to
- * broadcast eax into register 0, and the load, add and store of one register's worth. Register 0 holds
- * the term; registers 1 to `unroll` hold data.
+ * broadcast eax into register 0, and how to add register 0 to one register's worth of memory through
+ * another register. Register 0 holds the term; registers 1 to `unroll` hold data.
  */
 interface VectorInstructionSet {
   lanes: number;
   broadcastEax: () => number[][];
-  load: (register: number, disp: number) => number[];
-  /** register += register 0, lane by lane, wrapping around at 32 bits. */
-  addTerm: (register: number) => number[];
+  /** register = [rdi + disp] + register 0, lane by lane, wrapping around at 32 bits. */
+  loadAndAddTerm: (register: number, disp: number) => number[][];
   store: (disp: number, register: number) => number[];
-  /** What must run before `ret`. */
+  /** What must run before returning once the vector registers have been used. */
   leave: () => number[][];
 }
 
-/** SSE2, the x86-64 baseline: every x86-64 CPU has it. Four lanes in an xmm register. */
+/**
+ * SSE2, the x86-64 baseline: every x86-64 CPU has it. Four lanes in an xmm register. The load is a
+ * separate movdqu: legacy SSE's paddd would fault on a memory operand that is not 16-byte aligned.
+ */
 const SSE2: VectorInstructionSet = {
   lanes: 4,
   broadcastEax: () => [movdXmmR32(0, R32.eax), pshufdXmmXmmImm8(0, 0, 0)],
-  load: movdquXmmAtRdi,
-  addTerm: (register) => padddXmmXmm(register, 0),
+  loadAndAddTerm: (register, disp) => [movdquXmmAtRdi(register, disp), padddXmmXmm(register, 0)],
   store: movdquAtRdiXmm,
   leave: () => [],
 };
 
-/** AVX2: eight lanes in a ymm register; vzeroupper before returning to code that may use legacy SSE. */
+/**
+ * AVX2: eight lanes in a ymm register. VEX's vpaddd takes an unaligned memory operand, so the load folds
+ * into the add; vzeroupper before returning to code that may use legacy SSE.
+ */
 const AVX2: VectorInstructionSet = {
   lanes: 8,
   broadcastEax: () => [vmovdXmmR32(0, R32.eax), vpbroadcastdYmmXmm(0, 0)],
-  load: vmovdquYmmAtRdi,
-  addTerm: (register) => vpadddYmmYmmYmm(register, register, 0),
+  loadAndAddTerm: (register, disp) => [vpadddYmmYmmAtRdi(register, 0, disp)],
   store: vmovdquAtRdiYmm,
   leave: () => [vzeroupper()],
 };
@@ -174,16 +177,25 @@ export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
 
 /**
  * A vector batch entry, `void add_all(int32_t *xs, size_t n)`, for `set` with its main loop unrolled
- * `unroll` times (lanes × unroll = L values an iteration, register width W bytes, xmm or ymm per set):
+ * `unroll` times (lanes × unroll = L values an iteration; W = a register's width in bytes, 16 or 32):
  *
  *           mov eax, term               ; or mov eax, term ^ key; xor eax, key
- *           (broadcast eax into v0)     ; movd + pshufd, or vmovd + vpbroadcastd
+ *           test rsi, rsi               ; n == 0: nothing to do
+ *           jz early
+ *   peel:   test dil, W - 1             ; one value at a time until xs is a multiple of W: then no
+ *           jz aligned                  ;   access of the vector loops straddles two cache lines
+ *           add dword [rdi], eax
+ *           add rdi, 4
+ *           dec rsi
+ *           jnz peel
+ *   early:  ret                         ; all n values done before xs was aligned; no vector register used
+ *   aligned: (broadcast eax into v0)    ; movd + pshufd, or vmovd + vpbroadcastd
  *           mov rcx, rsi                ; unroll > 1 only: rcx = n / L iterations of
  *           shr rcx, log2(L)
  *           jz singles
- *   block:  load v1..vU from [rdi], [rdi + W], ...    ; all loads, then all adds, then all stores:
- *           add v0 to each                            ; unaligned loads and stores (movdqu, vmovdqu),
- *           store v1..vU back                         ; as xs need not be aligned
+ *   block:  v1 = [rdi] + v0             ; load-add-store one register at a time (measured faster
+ *           store v1 at [rdi]           ;   than all loads, then all adds, then all stores)
+ *           ... v2 at [rdi + W], up to vU
  *           add rdi, L * 4
  *           dec rcx
  *           jnz block
@@ -191,7 +203,7 @@ export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
  *           mov rcx, rsi                ; one register at a time, fewer than unroll times
  *           shr rcx, log2(lanes)
  *           jz tail
- *   single: load v1 / add v0 / store v1
+ *   single: v1 = [rdi] + v0; store v1 at [rdi]
  *           add rdi, W
  *           dec rcx
  *           jnz single
@@ -200,6 +212,8 @@ export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
  *   done:   vzeroupper                  ; AVX2 only
  *           ret
  *
+ * Loads and stores are unaligned ones all the same (movdqu, vmovdqu, vpaddd's VEX memory operand): an
+ * array whose address is not a multiple of 4 never gets aligned, and then the peel does all the work.
  * rcx and the vector registers are caller-saved in the System V ABI, so nothing needs saving; eax keeps
  * the term for the scalar tail.
  */
@@ -209,29 +223,43 @@ function vectorBatchAdder(
   term: number,
   key: number | undefined,
 ): EncodedCode {
-  if (!UNROLL_FACTORS.includes(unroll)) throw new RangeError(`unroll must be 1, 2 or 4, got ${unroll}`);
   const width = set.lanes * 4;
   const code = new CodeBuffer();
+  const peel = code.label();
+  const early = code.label();
+  const aligned = code.label();
   const tail = code.label();
   const done = code.label();
-  emitLoadTermIntoEax(code, term, key).emit(...set.broadcastEax());
+  const addAndStore = (register: number, disp: number) => [
+    ...set.loadAndAddTerm(register, disp),
+    set.store(disp, register),
+  ];
+  emitLoadTermIntoEax(code, term, key);
+  code.emit(testRsiRsi()).branch(jzRel8, early);
+  code
+    .bind(peel)
+    .emit(testDilImm8(width - 1))
+    .branch(jzRel8, aligned);
+  code.emit(addDwordAtRdiEax(), addRdiImm8(4), decRsi()).branch(jnzRel8, peel);
+  code.bind(early).emit(ret());
+  code.bind(aligned).emit(...set.broadcastEax());
   if (unroll > 1) {
     const singles = code.label();
     const block = code.label();
-    const registers = Array.from({ length: unroll }, (_, index) => index + 1);
-    const disp = (register: number) => (register - 1) * width;
     code.emit(movRcxRsi(), shrRcxImm8(Math.log2(set.lanes * unroll))).branch(jzRel8, singles);
     code.bind(block);
-    code.emit(...registers.map((register) => set.load(register, disp(register))));
-    code.emit(...registers.map((register) => set.addTerm(register)));
-    code.emit(...registers.map((register) => set.store(disp(register), register)));
+    for (let register = 1; register <= unroll; register += 1) {
+      code.emit(...addAndStore(register, (register - 1) * width));
+    }
     code.emit(addRdi(width * unroll), decRcx()).branch(jnzRel8, block);
     code.bind(singles).emit(andEsiImm8(set.lanes * unroll - 1));
   }
   const single = code.label();
   code.emit(movRcxRsi(), shrRcxImm8(Math.log2(set.lanes))).branch(jzRel8, tail);
-  code.bind(single).emit(set.load(1, 0), set.addTerm(1), set.store(0, 1), addRdi(width), decRcx());
-  code.branch(jnzRel8, single);
+  code
+    .bind(single)
+    .emit(...addAndStore(1, 0), addRdi(width), decRcx())
+    .branch(jnzRel8, single);
   code.bind(tail).emit(andEsiImm8(set.lanes - 1));
   emitScalarLoop(code, done);
   return code
@@ -253,6 +281,7 @@ export type BatchKernel = (term: number, key: number | undefined) => EncodedCode
 
 /** The batch kernel of `level`, its main loop unrolled `unroll` times (the scalar loop is never unrolled). */
 export function batchKernel(level: X86Level, unroll: UnrollFactor): BatchKernel {
+  if (!UNROLL_FACTORS.includes(unroll)) throw new RangeError(`unroll must be 1, 2 or 4, got ${unroll}`);
   if (level === 'scalar') return scalarBatchAdder;
   const set = level === 'avx2' ? AVX2 : SSE2;
   return (term, key) => vectorBatchAdder(set, unroll, term, key);

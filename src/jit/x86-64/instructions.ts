@@ -192,3 +192,11 @@ export function addRdiImm32(imm: number): number[] {
   assertInt32(imm, 'imm32');
   return [REX_W, 0x81, 0xc7, ...littleEndian32(imm)];
 }
+
+/** `test dil, imm8` = 40 F6 C7 ib: opcode F6 /0 ib (TEST r/m8, imm8), ModRM C7 (mod=11, /0, rm=111). The
+ * empty REX prefix 40 makes rm=111 mean dil, rdi's low byte; without it the same ModRM would mean bh.
+ * With a mask of 2^k - 1 it sets ZF when rdi is a multiple of 2^k. */
+export function testDilImm8(mask: number): number[] {
+  assertInRange(mask, 0, 255, 'imm8');
+  return [0x40, 0xf6, 0xc7, mask];
+}

@@ -126,14 +126,22 @@ export function vpbroadcastdYmmXmm(ymm: number, xmm: number): number[] {
   return [...vex({ reg: ymm, rm: xmm, l: 1, pp: PP.x66, map: MAP.x0F38 }), 0x58, modrmRegisters(ymm, xmm)];
 }
 
-/** `vmovdqu ymm, [rdi + disp8]` = VEX.256.F3.0F.WIG 6F /r: the unaligned 32-byte load. VEX: L=1, pp=10
- * (F3), map 0F, no vvvv, so the two-byte form C5 [R̄ 1111 1 10]; then ModRM and disp8 as modrmAtRdi. */
-export function vmovdquYmmAtRdi(ymm: number, disp: number): number[] {
-  assertVectorRegister(ymm, 'ymm');
-  return [...vex({ reg: ymm, rm: 0, l: 1, pp: PP.xF3, map: MAP.x0F }), 0x6f, ...modrmAtRdi(ymm & 7, disp)];
+/** `vpaddd ymm, ymm, [rdi + disp8]` = VEX.256.66.0F.WIG FE /r with a memory operand: adds eight int32s
+ * loaded from memory to the first source. Under VEX the memory operand may be unaligned, so this one
+ * instruction does the work of a vmovdqu load and a vpaddd. VEX: L=1, pp=01 (66), vvvv = the first
+ * source; ModRM reg = the destination, mod and rm = [rdi + disp] (modrmAtRdi). */
+export function vpadddYmmYmmAtRdi(destination: number, first: number, disp: number): number[] {
+  assertVectorRegister(destination, 'destination ymm');
+  assertVectorRegister(first, 'first source ymm');
+  return [
+    ...vex({ reg: destination, rm: 0, vvvv: first, l: 1, pp: PP.x66, map: MAP.x0F }),
+    0xfe,
+    ...modrmAtRdi(destination & 7, disp),
+  ];
 }
 
-/** `vmovdqu [rdi + disp8], ymm` = VEX.256.F3.0F.WIG 7F /r: the unaligned 32-byte store. */
+/** `vmovdqu [rdi + disp8], ymm` = VEX.256.F3.0F.WIG 7F /r: the unaligned 32-byte store. VEX: L=1, pp=10
+ * (F3), map 0F, no vvvv, so the two-byte form C5 [R̄ 1111 1 10]; then ModRM and disp8 as modrmAtRdi. */
 export function vmovdquAtRdiYmm(disp: number, ymm: number): number[] {
   assertVectorRegister(ymm, 'ymm');
   return [...vex({ reg: ymm, rm: 0, l: 1, pp: PP.xF3, map: MAP.x0F }), 0x7f, ...modrmAtRdi(ymm & 7, disp)];
