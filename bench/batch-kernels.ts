@@ -4,8 +4,9 @@
  * from memory), by
  *
  *  - the JIT's pages at every level this CPU runs, each vector level unrolled ×1, ×2 and ×4 (the targets
- *    use the factor marked "chosen"), blinded as the registry makes them, called through the call gate
- *    with ExecutablePage.callWithInt32Array: one FFI call per pass over the array;
+ *    use the factor marked "chosen"), and the chosen factor with its main loop at a 64-byte boundary
+ *    rather than MAIN_LOOP_OFFSET bytes past one; blinded as the registry makes them, called through the
+ *    call gate with ExecutablePage.callWithInt32Array: one FFI call per pass over the array;
  *  - a JavaScript loop over the same array;
  *  - C references (bench/batch-kernels.c, -O2): a scalar loop, and SSE2 and AVX2 intrinsics unrolled ×4,
  *    each timing its own loop, with no FFI call between passes.
@@ -20,6 +21,7 @@ import { encodeBlindedAdderPage } from '../src/jit/blinding.js';
 import { detectHostFeatures } from '../src/jit/host.js';
 import { ExecutablePage } from '../src/jit/page.js';
 import type { AdderPageTarget, KernelLevel } from '../src/jit/target.js';
+import { UNROLL_FACTORS } from '../src/jit/x86-64/adder-page.js';
 import { missingFor } from '../src/jit/x86-64/cpu-probe.js';
 import { CHOSEN_UNROLL, createX86_64Target } from '../src/jit/x86-64/targets.js';
 import { buildC } from './c-build.js';
@@ -53,19 +55,18 @@ function javaScriptPass(xs: Int32Array): void {
 }
 
 /** A page of `target`'s, checked once against the JavaScript loop before it is timed. */
-function jitContender(target: AdderPageTarget, pages: ExecutablePage[]): Contender {
+function jitContender(target: AdderPageTarget, variant: string, pages: ExecutablePage[]): Contender {
   const page = ExecutablePage.seal(encodeBlindedAdderPage(TERM, target));
   pages.push(page);
-  const probe = Int32Array.from({ length: 1_003 }, (_, index) => index * 2_654_435_761);
+  const probe = Int32Array.from({ length: 1_003 }, (_, index) => Math.imul(index, 0x9e3779b1));
   const expected = probe.slice();
   javaScriptPass(expected);
   page.callWithInt32Array(target.applyAllEntry, probe);
   if (probe.some((value, index) => value !== expected[index])) throw new Error(`${target.name} is wrong`);
-  const chosen =
-    target.level !== 'scalar' && target.unroll === CHOSEN_UNROLL[target.level] ? ' (chosen)' : '';
-  const unroll = target.level === 'scalar' ? '' : ` ×${target.unroll}`;
+  // The targets the registry uses are the ones without a variant suffix in their names.
+  const chosen = target.level !== 'scalar' && target.name === `x86-64-${target.level}` ? ' (chosen)' : '';
   return {
-    name: `JIT ${WIDTH_NAMES[target.level]}${unroll}${chosen}`,
+    name: `JIT ${WIDTH_NAMES[target.level]}${variant}${chosen}`,
     width: target.level,
     measure: (xs, passes) =>
       timePasses(xs, passes, (values) => page.callWithInt32Array(target.applyAllEntry, values)),
@@ -96,9 +97,17 @@ export function runBatchKernelsBenchmark(): string {
     }
   }
   for (const level of levels) {
-    for (const unroll of level === 'scalar' ? ([1] as const) : ([1, 2, 4] as const)) {
-      contenders.push(jitContender(createX86_64Target(level, unroll), pages));
+    if (level === 'scalar') {
+      contenders.push(jitContender(createX86_64Target(level), '', pages));
+      continue;
     }
+    for (const unroll of UNROLL_FACTORS) {
+      contenders.push(jitContender(createX86_64Target(level, unroll), ` ×${unroll}`, pages));
+    }
+    // The chosen unroll factor with its main loop at a 64-byte boundary instead of MAIN_LOOP_OFFSET past one.
+    const unroll = CHOSEN_UNROLL[level];
+    const atBoundary = createX86_64Target(level, unroll, 0);
+    contenders.push(jitContender(atBoundary, ` ×${unroll}, main loop at a 64-byte boundary`, pages));
   }
   contenders.push({
     name: 'JavaScript loop `(x + term) \\| 0`',

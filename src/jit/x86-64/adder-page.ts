@@ -176,6 +176,14 @@ export const UNROLL_FACTORS = [1, 2, 4] as const;
 export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
 
 /**
+ * Where a vector kernel's main loop starts: this many bytes past a 64-byte boundary of the page. Where a
+ * loop sits against the instruction fetch and cache lines changes its speed, and on the machine we
+ * measured every kernel was among its fastest 16 bytes past a boundary (docs/decisions.md, "Batch
+ * kernels"; bench:jit compares it with 0).
+ */
+export const MAIN_LOOP_OFFSET = 16;
+
+/**
  * A vector batch entry, `void add_all(int32_t *xs, size_t n)`, for `set` with its main loop unrolled
  * `unroll` times (lanes × unroll = L values an iteration; W = a register's width in bytes, 16 or 32):
  *
@@ -189,18 +197,19 @@ export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
  *           dec rsi
  *           jnz peel
  *   early:  ret                         ; all n values done before xs was aligned; no vector register used
+ *           int3 ...                    ; padding, never executed: puts `main` at loopOffset
  *   aligned: (broadcast eax into v0)    ; movd + pshufd, or vmovd + vpbroadcastd
- *           mov rcx, rsi                ; unroll > 1 only: rcx = n / L iterations of
+ *           mov rcx, rsi                ; rcx = n / L iterations of the main loop
  *           shr rcx, log2(L)
- *           jz singles
- *   block:  v1 = [rdi] + v0             ; load-add-store one register at a time (measured faster
+ *           jz after
+ *   main:   v1 = [rdi] + v0             ; load-add-store one register at a time (measured faster
  *           store v1 at [rdi]           ;   than all loads, then all adds, then all stores)
  *           ... v2 at [rdi + W], up to vU
  *           add rdi, L * 4
  *           dec rcx
- *           jnz block
- *   singles: and esi, L - 1             ; unroll > 1 only: the n % L values left
- *           mov rcx, rsi                ; one register at a time, fewer than unroll times
+ *           jnz main
+ *   after:  and esi, L - 1              ; unroll > 1 only: the n % L values left,
+ *           mov rcx, rsi                ;   one register at a time, fewer than unroll times
  *           shr rcx, log2(lanes)
  *           jz tail
  *   single: v1 = [rdi] + v0; store v1 at [rdi]
@@ -220,6 +229,7 @@ export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
 function vectorBatchAdder(
   set: VectorInstructionSet,
   unroll: UnrollFactor,
+  loopOffset: number,
   term: number,
   key: number | undefined,
 ): EncodedCode {
@@ -228,6 +238,8 @@ function vectorBatchAdder(
   const peel = code.label();
   const early = code.label();
   const aligned = code.label();
+  const main = code.label();
+  const after = code.label();
   const tail = code.label();
   const done = code.label();
   const addAndStore = (register: number, disp: number) => [
@@ -242,24 +254,28 @@ function vectorBatchAdder(
     .branch(jzRel8, aligned);
   code.emit(addDwordAtRdiEax(), addRdiImm8(4), decRsi()).branch(jnzRel8, peel);
   code.bind(early).emit(ret());
-  code.bind(aligned).emit(...set.broadcastEax());
-  if (unroll > 1) {
-    const singles = code.label();
-    const block = code.label();
-    code.emit(movRcxRsi(), shrRcxImm8(Math.log2(set.lanes * unroll))).branch(jzRel8, singles);
-    code.bind(block);
-    for (let register = 1; register <= unroll; register += 1) {
-      code.emit(...addAndStore(register, (register - 1) * width));
-    }
-    code.emit(addRdi(width * unroll), decRcx()).branch(jnzRel8, block);
-    code.bind(singles).emit(andEsiImm8(set.lanes * unroll - 1));
-  }
-  const single = code.label();
-  code.emit(movRcxRsi(), shrRcxImm8(Math.log2(set.lanes))).branch(jzRel8, tail);
+  const prelude = [...set.broadcastEax(), movRcxRsi(), shrRcxImm8(Math.log2(set.lanes * unroll))];
+  const mainAt = BATCH_ADDER_ENTRY + code.length + prelude.flat().length + jzRel8(0).length;
+  code.emit(new Array((loopOffset - (mainAt % 64) + 64) % 64).fill(INT3));
   code
-    .bind(single)
-    .emit(...addAndStore(1, 0), addRdi(width), decRcx())
-    .branch(jnzRel8, single);
+    .bind(aligned)
+    .emit(...prelude)
+    .branch(jzRel8, after);
+  code.bind(main);
+  for (let register = 1; register <= unroll; register += 1) {
+    code.emit(...addAndStore(register, (register - 1) * width));
+  }
+  code.emit(addRdi(width * unroll), decRcx()).branch(jnzRel8, main);
+  code.bind(after);
+  if (unroll > 1) {
+    const single = code.label();
+    code.emit(andEsiImm8(set.lanes * unroll - 1), movRcxRsi(), shrRcxImm8(Math.log2(set.lanes)));
+    code.branch(jzRel8, tail);
+    code
+      .bind(single)
+      .emit(...addAndStore(1, 0), addRdi(width), decRcx())
+      .branch(jnzRel8, single);
+  }
   code.bind(tail).emit(andEsiImm8(set.lanes - 1));
   emitScalarLoop(code, done);
   return code
@@ -279,12 +295,21 @@ export type X86Level = 'scalar' | 'sse2' | 'avx2';
 /** Makes a batch entry's code, and where its immediates sit, for a term (and blinding key). */
 export type BatchKernel = (term: number, key: number | undefined) => EncodedCode;
 
-/** The batch kernel of `level`, its main loop unrolled `unroll` times (the scalar loop is never unrolled). */
-export function batchKernel(level: X86Level, unroll: UnrollFactor): BatchKernel {
+/**
+ * The batch kernel of `level`, its main loop unrolled `unroll` times and starting `loopOffset` bytes past
+ * a 64-byte boundary (the scalar loop is neither unrolled nor placed).
+ */
+export function batchKernel(
+  level: X86Level,
+  unroll: UnrollFactor,
+  loopOffset: number = MAIN_LOOP_OFFSET,
+): BatchKernel {
   if (!UNROLL_FACTORS.includes(unroll)) throw new RangeError(`unroll must be 1, 2 or 4, got ${unroll}`);
+  if (!Number.isInteger(loopOffset) || loopOffset < 0 || loopOffset > 63)
+    throw new RangeError(`loopOffset must be 0 to 63, got ${loopOffset}`);
   if (level === 'scalar') return scalarBatchAdder;
   const set = level === 'avx2' ? AVX2 : SSE2;
-  return (term, key) => vectorBatchAdder(set, unroll, term, key);
+  return (term, key) => vectorBatchAdder(set, unroll, loopOffset, term, key);
 }
 
 /** Where each entry point starts in an adder's page. 16-byte aligned, as compilers align functions. */

@@ -11,6 +11,7 @@ import {
   BATCH_ADDER_ENTRY,
   batchKernel,
   composePage,
+  MAIN_LOOP_OFFSET,
   PageTemplate,
   type UnrollFactor,
   type X86Level,
@@ -25,22 +26,27 @@ const LANES: Record<X86Level, number> = { scalar: 1, sse2: 4, avx2: 8 };
 export const CHOSEN_UNROLL: Record<X86Level, UnrollFactor> = { scalar: 1, sse2: 4, avx2: 4 };
 
 /**
- * The x86-64 target for `level`. Another unroll factor than the chosen one gives a variant named with it
- * (e.g. 'x86-64-avx2-x2'), for the benchmark that compares them and the tests that hold them correct.
+ * The x86-64 target for `level`. Another unroll factor or main-loop placement than the chosen ones gives
+ * a variant named with them (e.g. 'x86-64-avx2-x2', 'x86-64-avx2-loop0'), for the benchmark that compares
+ * them and the tests that hold them correct.
  */
 export function createX86_64Target(
   level: X86Level,
   unroll: UnrollFactor = CHOSEN_UNROLL[level],
+  loopOffset: number = MAIN_LOOP_OFFSET,
 ): AdderPageTarget {
   if (level === 'scalar' && unroll !== 1) throw new RangeError('the scalar kernel is not unrolled');
-  const kernel = batchKernel(level, unroll);
+  const kernel = batchKernel(level, unroll, loopOffset);
+  const variant =
+    (unroll === CHOSEN_UNROLL[level] ? '' : `-x${unroll}`) +
+    (loopOffset === MAIN_LOOP_OFFSET || level === 'scalar' ? '' : `-loop${loopOffset}`);
   let template: PageTemplate | undefined;
   const pageTemplate = () => {
     template ??= new PageTemplate(kernel);
     return template;
   };
   return {
-    name: unroll === CHOSEN_UNROLL[level] ? `x86-64-${level}` : `x86-64-${level}-x${unroll}`,
+    name: `x86-64-${level}${variant}`,
     architecture: 'x86-64',
     level,
     lanes: LANES[level],
