@@ -78,3 +78,13 @@ export function hostTarget(level: KernelLevel): AdderPageTarget {
   assertHostSupports(level);
   return target;
 }
+
+/**
+ * The level to run for a setting such as `auto`, `avx2`, `sse2` or `scalar`: `auto` is the best this host
+ * supports; a named level is checked against the host (UnsupportedKernelLevelError if it lacks it).
+ */
+export function resolveKernelLevel(requested: KernelLevel | 'auto'): KernelLevel {
+  if (requested === 'auto') return bestLevel();
+  assertHostSupports(requested);
+  return requested;
+}

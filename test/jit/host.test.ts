@@ -8,6 +8,7 @@ import {
   detectHostFeatures,
   hostTarget,
   readCpuid,
+  resolveKernelLevel,
 } from '../../src/jit/host.js';
 import { targetForLevel } from '../../src/jit/target.js';
 import { parseCpuidReport } from '../../src/jit/x86-64/cpu-probe.js';
@@ -67,6 +68,14 @@ describe('host detection through the probe page', () => {
       if (level === 'avx2' && !flags.has('avx2')) continue;
       assert.equal(hostTarget(level), targetForLevel(level));
     }
+  });
+
+  it('resolves auto to the best level, and a named level the host has to itself', () => {
+    assert.equal(resolveKernelLevel('auto'), bestLevel());
+    assert.equal(resolveKernelLevel('scalar'), 'scalar');
+    assert.equal(resolveKernelLevel('sse2'), 'sse2');
+    if (flags.has('avx2')) assert.equal(resolveKernelLevel('avx2'), 'avx2');
+    else assert.throws(() => resolveKernelLevel('avx2'), UnsupportedKernelLevelError);
   });
 
   it('refuses a level the host lacks with an error naming what is missing and the best level', () => {
