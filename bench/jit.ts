@@ -9,21 +9,24 @@
  *  - one call into a warm adder, beside plain JavaScript `(x + term) | 0`;
  *  - one JitRegistry.apply that hits, on one hot term and round-robin over 1,000, with the registry
  *    holding few adders and full (its default capacity): a hit must not cost more as the registry fills;
- *  - the C reference loop (bench/compile-loop.c, built with the machine's C compiler), and the ratio.
+ *  - the C reference loop (bench/compile-loop.c, built with the machine's C compiler), and the ratio;
+ *  - the batch kernels (bench/batch-kernels.ts): the scalar, SSE2 and AVX2 pages against a JavaScript loop
+ *    and C references of the same widths, in a section of the report of their own.
+ *
+ * BENCH_ONLY=core or BENCH_ONLY=batch runs one of the two sections (and rewrites only its own part of
+ * docs/benchmarks.md); BENCH_WRITE=0 leaves the document alone.
  *
  * Rounds alternate between the contenders so that noise from other work on the machine falls on all of
  * them; the figures reported are medians over rounds. Results go to stdout and docs/benchmarks.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import koffi from 'koffi';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { ExecutablePage } from '../src/jit/page.js';
 import { JitRegistry } from '../src/jit/registry.js';
 import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64/adder-page.js';
+import { runBatchKernelsBenchmark } from './batch-kernels.js';
+import { buildC } from './c-build.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { formatNs, median, percentile, sampleEach, timeBlock } from './stats.js';
@@ -78,24 +81,21 @@ const compileContenders: Record<string, (term: number) => void> = {
 };
 
 function buildCReference(): { run: () => Tail; cleanup: () => void } | string {
-  const source = fileURLToPath(new URL('../../bench/compile-loop.c', import.meta.url));
-  const compiler = ['cc', 'gcc', 'clang'].find((name) => spawnSync(name, ['--version']).status === 0);
-  if (compiler === undefined) return 'no C compiler (cc, gcc or clang) on this machine: C reference skipped';
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'babyjit-bench-'));
-  const binary = path.join(directory, 'compile-loop');
-  execFileSync(compiler, ['-O2', '-o', binary, source]);
+  const program = buildC('compile-loop', ['-O2']);
+  if (typeof program === 'string') return program;
   return {
     run: () => {
-      const [, med, p99] = execFileSync(binary, [String(COMPILES)], { encoding: 'utf8' })
+      const [, med, p99] = execFileSync(program.binary, [String(COMPILES)], { encoding: 'utf8' })
         .trim()
         .split(' ');
       return { median: Number(med), p99: Number(p99) };
     },
-    cleanup: () => rmSync(directory, { recursive: true, force: true }),
+    cleanup: program.cleanup,
   };
 }
 
-function main(): void {
+/** The compile, call and registry tables: the 'core' section of the report. */
+function benchmarkCore(): void {
   const reference = buildCReference();
   const compileRounds = new Map<string, Tail[]>();
 
@@ -187,4 +187,12 @@ function main(): void {
   if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:jit', markdown);
 }
 
-main();
+const only = process.env.BENCH_ONLY;
+if (only !== undefined && only !== 'core' && only !== 'batch')
+  throw new Error(`BENCH_ONLY must be core or batch, got ${only}`);
+if (only !== 'batch') benchmarkCore();
+if (only !== 'core') {
+  const markdown = runBatchKernelsBenchmark();
+  console.log(markdown);
+  if (process.env.BENCH_WRITE !== '0') writeReportSection('bench:jit:batch', markdown);
+}

@@ -11,8 +11,11 @@
  * unpredictable before the page is written, and a later compile of the same term draws a new one.
  */
 import { randomFillSync } from 'node:crypto';
-import { BLINDED_IMMEDIATE_OFFSETS, encodeAdderPage } from './x86-64/adder-page.js';
+import { type AdderPageTarget, targetForLevel } from './target.js';
 import { littleEndian32 } from './x86-64/instructions.js';
+
+/** Pages are the scalar baseline's unless a caller names another target. */
+const BASELINE = targetForLevel('scalar');
 
 /** Keys are drawn from the kernel's CSPRNG in batches: one getrandom call per 1,024 compiles, not per compile. */
 const keys = new Int32Array(1024);
@@ -27,15 +30,16 @@ function drawKey(): number {
 }
 
 /**
- * Whether the term's four bytes appear in `code` at a place that holds any part of an immediate. Such a
+ * Whether the term's four bytes appear in `code`, a page of `target`, at a place that holds any part of
+ * an immediate. Such a
  * coincidence needs a key whose bytes happen to complete the term's next to the opcodes around them (at
  * worst one chance in 256 for a term chosen to match three fixed bytes); the page is then made again with
  * another key. A run of the term's bytes lying wholly in the fixed opcodes and int3 padding is not the
  * term's doing: it is in every page whatever the term.
  */
-export function exposesTerm(code: Uint8Array, term: number): boolean {
+export function exposesTerm(code: Uint8Array, term: number, target: AdderPageTarget = BASELINE): boolean {
   const bytes = littleEndian32(term);
-  for (const field of BLINDED_IMMEDIATE_OFFSETS) {
+  for (const field of target.blindedImmediateOffsets) {
     // Every 4-byte window that shares at least one byte with the field [field, field + 4).
     for (let start = Math.max(0, field - 3); start <= field + 3 && start + 4 <= code.length; start += 1) {
       if (
@@ -55,15 +59,19 @@ export function exposesTerm(code: Uint8Array, term: number): boolean {
 const MAX_ATTEMPTS = 64;
 
 /**
- * The adder page for `term` with a fresh random key, one that neither is zero nor lets the term's bytes
- * appear around the immediates.
+ * `target`'s adder page for `term` with a fresh random key, one that neither is zero nor lets the term's
+ * bytes appear around the immediates.
  */
-export function encodeBlindedAdderPage(term: number, draw: () => number = drawKey): Uint8Array {
+export function encodeBlindedAdderPage(
+  term: number,
+  target: AdderPageTarget = BASELINE,
+  draw: () => number = drawKey,
+): Uint8Array {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const key = draw();
     if (key === 0) continue;
-    const code = encodeAdderPage(term, key);
-    if (!exposesTerm(code, term)) return code;
+    const code = target.encodePage(term, key);
+    if (!exposesTerm(code, term, target)) return code;
   }
   throw new Error(
     `no blinding key hid term ${term} in ${MAX_ATTEMPTS} attempts: is the random source broken?`,

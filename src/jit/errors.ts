@@ -87,3 +87,20 @@ export class ReleasedError extends JitError {
     super('JIT_RELEASED', `${what} has been released; its page is no longer mapped`);
   }
 }
+
+/** The kernels asked for need what this CPU or its OS does not provide. */
+export class UnsupportedKernelLevelError extends JitError {
+  readonly level: string;
+  readonly missing: readonly string[];
+  readonly bestLevel: string;
+  constructor(level: string, missing: readonly string[], bestLevel: string) {
+    super(
+      'JIT_KERNEL_LEVEL_UNSUPPORTED',
+      `the ${level} kernels cannot run on this host: it lacks ${missing.join(', ')}; ` +
+        `the best level it supports is ${bestLevel}`,
+    );
+    this.level = level;
+    this.missing = missing;
+    this.bestLevel = bestLevel;
+  }
+}

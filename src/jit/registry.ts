@@ -9,10 +9,12 @@
 
 import { encodeBlindedAdderPage } from './blinding.js';
 import { ReleasedError, SyscallError } from './errors.js';
+import { hostTarget } from './host.js';
 import { assertInt32, isInt32 } from './int32.js';
 import { ExecutablePage } from './page.js';
+import type { AdderPageTarget, KernelLevel } from './target.js';
 import { TermIndex } from './term-index.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64/adder-page.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY } from './x86-64/adder-page.js';
 
 export interface RegistryOptions {
   /** Most adders (and so executable pages) alive at once. */
@@ -22,6 +24,11 @@ export interface RegistryOptions {
    * verbatim in executable memory. On unless false; the CLI turns it off to keep the seed's exact bytes.
    */
   blinding?: boolean;
+  /**
+   * The batch kernels' instruction-set level (target.ts). 'scalar', the default, runs on any x86-64; the
+   * constructor refuses a level this host lacks with UnsupportedKernelLevelError (host.ts).
+   */
+  level?: KernelLevel;
   /**
    * Makes the page for a term, replacing `blinding`'s choice; replaceable so that tests can inject failures. At capacity it is handed
    * the least recently used adder's page, already evicted, to recycle (ExecutablePage.reseal); a page it
@@ -73,16 +80,19 @@ interface Entry {
   newer: Entry | undefined;
 }
 
-function adderPageCompiler(blinding: boolean): (term: number, recycled?: ExecutablePage) => ExecutablePage {
-  const encode = blinding ? encodeBlindedAdderPage : encodeAdderPage;
+function adderPageCompiler(
+  blinding: boolean,
+  target: AdderPageTarget,
+): (term: number, recycled?: ExecutablePage) => ExecutablePage {
   return (term, recycled) => {
-    const code = encode(term);
+    const code = blinding ? encodeBlindedAdderPage(term, target) : target.encodePage(term);
     return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
   };
 }
 
 export class JitRegistry {
   readonly capacity: number;
+  readonly level: KernelLevel;
   readonly #compile: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   readonly #onCompile: ((seconds: number) => void) | undefined;
   /** Term → entry, allocating nothing per compile (term-index.ts says why not a Map). */
@@ -109,7 +119,9 @@ export class JitRegistry {
     }
     this.capacity = capacity;
     this.#entries = new TermIndex<Entry>(capacity);
-    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false);
+    this.level = options.level ?? 'scalar';
+    const target = hostTarget(this.level);
+    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false, target);
     this.#onCompile = options.onCompile;
   }
 

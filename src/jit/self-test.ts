@@ -1,34 +1,57 @@
 /**
- * The start-up self-test: compile a probe adder, seed and blinded, run both entries of each on inputs
- * whose sums wrap around, release it. It proves on this host, before any request arrives, that pages can be mapped, sealed executable and called
- * and that the results are right; it throws the JIT's typed error if any step fails.
+ * The start-up self-test: compile a probe adder for the target in use, seed and blinded, run both entries
+ * of each on inputs whose sums wrap around, release it. It proves on this host, before any request
+ * arrives, that pages can be mapped, sealed executable and called, that the CPU runs the level's
+ * instructions and that the results are right; it throws the JIT's typed error if any step fails.
  */
 
 import { encodeBlindedAdderPage } from './blinding.js';
 import { JitError } from './errors.js';
+import { hostTarget } from './host.js';
 import { wrappingAdd } from './int32.js';
 import { ExecutablePage } from './page.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from './x86-64/adder-page.js';
+import type { AdderPageTarget, KernelLevel } from './target.js';
 
 const PROBE_TERM = 2147483647;
 const PROBE_INPUTS = [-2147483648, -1, 0, 1];
+/** Written around the batch, which must leave it alone. */
+const GUARD = 0x5a5a5a5a;
 
-export function runJitSelfTest(): void {
-  for (const code of [encodeAdderPage(PROBE_TERM), encodeBlindedAdderPage(PROBE_TERM)]) probe(code);
+/**
+ * Runs the self-test at `level` (checked against the host first), or on a given target (so that a test
+ * can hand it a broken one).
+ */
+export function runJitSelfTest(level: KernelLevel | AdderPageTarget = 'scalar'): void {
+  const target = typeof level === 'string' ? hostTarget(level) : level;
+  for (const code of [target.encodePage(PROBE_TERM), encodeBlindedAdderPage(PROBE_TERM, target)]) {
+    probe(target, code);
+  }
 }
 
-function probe(code: Uint8Array): void {
+function probe(target: AdderPageTarget, code: Uint8Array): void {
+  // Enough values for two turns of the kernel's main loop, one register on its own and a scalar tail.
+  const { lanes, unroll } = target;
+  const length = Math.max(PROBE_INPUTS.length, 2 * lanes * unroll + lanes + lanes - 1);
+  const inputs = Array.from({ length }, (_, index) => PROBE_INPUTS[index % PROBE_INPUTS.length] as number);
   const page = ExecutablePage.seal(code);
   try {
-    const batch = Int32Array.from(PROBE_INPUTS);
-    page.callWithInt32Array(BATCH_ADDER_ENTRY, batch);
-    for (const [index, x] of PROBE_INPUTS.entries()) {
+    const guarded = new Int32Array(length + 2).fill(GUARD);
+    const batch = guarded.subarray(1, length + 1);
+    batch.set(inputs);
+    page.callWithInt32Array(target.applyAllEntry, batch);
+    if (guarded[0] !== GUARD || guarded[length + 1] !== GUARD) {
+      throw new JitError(
+        'JIT_SELF_TEST_FAILED',
+        `JIT self-test failed: ${target.name}'s batch entry wrote outside its array`,
+      );
+    }
+    for (const [index, x] of inputs.entries()) {
       const expected = wrappingAdd(PROBE_TERM, x);
-      for (const result of [page.callInt32(ADDER_ENTRY, x), batch[index]]) {
+      for (const result of [page.callInt32(target.applyEntry, x), batch[index]]) {
         if (result === expected) continue;
         throw new JitError(
           'JIT_SELF_TEST_FAILED',
-          `JIT self-test failed: ${PROBE_TERM} + ${x} gave ${result}, expected ${expected}`,
+          `JIT self-test failed on ${target.name}: ${PROBE_TERM} + ${x} gave ${result}, expected ${expected}`,
         );
       }
     }

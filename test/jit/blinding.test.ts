@@ -5,13 +5,10 @@ import { encodeBlindedAdderPage, exposesTerm } from '../../src/jit/blinding.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import {
-  ADDER_ENTRY,
-  BATCH_ADDER_ENTRY,
-  composeAdderPage,
-  encodeAdderPage,
-} from '../../src/jit/x86-64/adder-page.js';
+import { type AdderPageTarget, TARGETS, targetForLevel } from '../../src/jit/target.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 
+const scalar = targetForLevel('scalar');
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 
 function littleEndian(term: number): number[] {
@@ -29,43 +26,48 @@ function occurrences(code: Uint8Array, term: number): number[] {
 }
 
 /**
- * The bytes of a blinded page that no term or key can change: where pages made with all-zero and
- * all-one immediates agree. Worked out from two pages rather than from the encoder's field offsets, so
- * that a field the encoder forgot to count would show up here.
+ * The bytes of `target`'s blinded page that no term or key can change: where pages made with all-zero
+ * and all-one immediates agree. Worked out from two pages rather than from the encoder's field offsets,
+ * so that a field the encoder forgot to count would show up here. And the terms an attacker would try:
+ * the page's own fixed byte runs, with any one byte of them replaced.
  */
-const allZero = composeAdderPage(0, 0); // term ^ key = 0, key = 0
-const allOne = composeAdderPage(0, -1); // term ^ key = -1, key = -1
-const fixedByte = Array.from(allZero, (byte, index) => byte === allOne[index]);
-
-/** Terms an attacker would try: the page's own fixed byte runs, with any one byte of them replaced. */
-const adversarialTerm = fc
-  .tuple(
-    fc.integer({ min: 0, max: allZero.length - 4 }),
-    fc.integer({ min: 0, max: 3 }),
-    fc.integer({ min: 0, max: 255 }),
-  )
-  .map(([start, replaced, byte]) => {
-    const bytes = [...allZero.subarray(start, start + 4)];
-    bytes[replaced] = byte;
-    return new DataView(Uint8Array.from(bytes).buffer).getInt32(0, true);
-  });
+function pageShape(target: AdderPageTarget) {
+  const allZero = target.composePage(0, 0); // term ^ key = 0, key = 0
+  const allOne = target.composePage(0, -1); // term ^ key = -1, key = -1
+  const fixedByte = Array.from(allZero, (byte, index) => byte === allOne[index]);
+  const adversarialTerm = fc
+    .tuple(
+      fc.integer({ min: 0, max: allZero.length - 4 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 0, max: 255 }),
+    )
+    .map(([start, replaced, byte]) => {
+      const bytes = [...allZero.subarray(start, start + 4)];
+      bytes[replaced] = byte;
+      return new DataView(Uint8Array.from(bytes).buffer).getInt32(0, true);
+    });
+  return { fixedByte, adversarialTerm };
+}
 
 describe('constant blinding', () => {
-  it('never lets the term’s bytes into the page, except as runs of fixed opcode and padding bytes', () => {
-    fc.assert(
-      fc.property(fc.oneof(int32, adversarialTerm), (term) => {
-        const code = encodeBlindedAdderPage(term);
-        for (const start of occurrences(code, term)) {
-          const window = fixedByte.slice(start, start + 4);
-          assert.ok(
-            window.every(Boolean),
-            `term ${term}'s bytes at offset ${start} of ${Array.from(code, (b) => b.toString(16)).join(' ')}`,
-          );
-        }
-      }),
-      { numRuns: 5000, examples: [[5], [0], [-1], [-858993460 /* cc cc cc cc: the int3 padding */]] },
-    );
-  });
+  for (const target of TARGETS) {
+    it(`never lets the term’s bytes into a ${target.name} page, except as runs of fixed opcode and padding bytes`, () => {
+      const { fixedByte, adversarialTerm } = pageShape(target);
+      fc.assert(
+        fc.property(fc.oneof(int32, adversarialTerm), (term) => {
+          const code = encodeBlindedAdderPage(term, target);
+          for (const start of occurrences(code, term)) {
+            const window = fixedByte.slice(start, start + 4);
+            assert.ok(
+              window.every(Boolean),
+              `term ${term}'s bytes at offset ${start} of ${Array.from(code, (b) => b.toString(16)).join(' ')}`,
+            );
+          }
+        }),
+        { numRuns: 5000, examples: [[5], [0], [-1], [-858993460 /* cc cc cc cc: the int3 padding */]] },
+      );
+    });
+  }
 
   it('hides a term that is not made of the page’s fixed bytes completely', () => {
     for (const term of [5, 42, -4, 0x12345678, 2147483647, -2147483648]) {
@@ -87,14 +89,26 @@ describe('constant blinding', () => {
     assert.deepEqual(occurrences(encodeAdderPage(term, exposingKey), term), [9]);
 
     const keys = [0, exposingKey, 0x0badf00d];
-    const code = encodeBlindedAdderPage(term, () => keys.shift() as number);
+    const code = encodeBlindedAdderPage(term, scalar, () => keys.shift() as number);
     assert.deepEqual(keys, [], 'three keys drawn');
     assert.deepEqual(code, encodeAdderPage(term, 0x0badf00d));
     assert.deepEqual(occurrences(code, term), []);
   });
 
+  for (const target of TARGETS) {
+    it(`finds the term completed by a key next to ${target.name}'s batch entry opcodes`, () => {
+      // The batch entry's key ends at offset 25 and `test rsi, rsi` (48 85 f6) follows at every level.
+      const term = new DataView(Uint8Array.from([0x42, 0x48, 0x85, 0xf6]).buffer).getInt32(0, true);
+      const code = target.encodePage(term, 0x42000000);
+      assert.deepEqual(occurrences(code, term), [25]);
+      assert.equal(exposesTerm(code, term, target), true);
+      assert.equal(exposesTerm(target.encodePage(term, 0x43000000), term, target), false);
+      assert.deepEqual(occurrences(encodeBlindedAdderPage(term, target), term), []);
+    });
+  }
+
   it('refuses to emit an unblinded page when the random source gives nothing but zero', () => {
-    assert.throws(() => encodeBlindedAdderPage(5, () => 0), /no blinding key hid term 5/);
+    assert.throws(() => encodeBlindedAdderPage(5, scalar, () => 0), /no blinding key hid term 5/);
   });
 
   it('draws a different key for every page', () => {

@@ -3,11 +3,14 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
 import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
+import { detectHostFeatures } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
+import { KERNEL_LEVELS, targetForLevel } from '../../src/jit/target.js';
 import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+import { missingFor } from '../../src/jit/x86-64/cpu-probe.js';
 
 /** A registry whose pages the test can see, so it can check them against /proc/self/maps. */
 function observedRegistry(capacity: number) {
@@ -399,5 +402,34 @@ describe('JitRegistry', () => {
     assert.equal(registry.dispose(), 16);
     const after = readMaps();
     for (const page of live) assert.equal(mappingAt(page.address, after), undefined);
+  });
+
+  it('compiles at the level it is given, scalar unless told, and says which', () => {
+    const host = detectHostFeatures();
+    assert.equal(new JitRegistry({ capacity: 1 }).level, 'scalar');
+    for (const level of KERNEL_LEVELS) {
+      if (missingFor(level, host).length > 0) continue;
+      const registry = new JitRegistry({ capacity: 4, level, blinding: false });
+      try {
+        assert.equal(registry.level, level);
+        const xs = Array.from({ length: 1_001 }, (_, index) => Math.imul(index, 0x9e3779b1));
+        const { results } = registry.applyAll(-7, xs);
+        assert.deepEqual(
+          [...results],
+          xs.map((x) => wrappingAdd(-7, x)),
+        );
+        assert.deepEqual(registry.describe(-7)?.code, targetForLevel(level).encodePage(-7));
+        assert.equal(registry.apply(-7, 7).result, 0);
+      } finally {
+        registry.dispose();
+      }
+    }
+  });
+
+  it('refuses a level that is not one', () => {
+    assert.throws(
+      () => new JitRegistry({ capacity: 1, level: 'avx512' as 'avx2' }),
+      /level must be one of scalar, sse2, avx2/,
+    );
   });
 });

@@ -1,24 +1,51 @@
 /**
  * The adder's page: where its two entry points sit and the code at each, built from the encoders in
- * instructions.ts. The seed's adder and its blinded form, the batch loop, and the fast path every compile
- * takes (a template with the immediates written in).
+ * instructions.ts and vector-instructions.ts. The seed's adder and its blinded form, the batch kernels
+ * (scalar, SSE2, AVX2), and the fast path every compile takes (a template with the immediates written in).
+ * targets.ts packages one page layout per instruction-set level.
  */
 import { assertInt32 } from '../int32.js';
+import { CodeBuffer, type ImmediateField, type ImmediateKind, type Label } from './code-buffer.js';
 import {
   addDwordAtRdiEax,
   addEaxEdi,
   addRaxRdi,
   addRdiImm8,
+  addRdiImm32,
+  andEsiImm8,
+  decRcx,
   decRsi,
   INT3,
   jnzRel8,
   jzRel8,
   movEaxImm32,
   movRaxImm32,
+  movRcxRsi,
+  R32,
   ret,
+  shrRcxImm8,
+  testDilImm8,
   testRsiRsi,
   xorEaxImm32,
 } from './instructions.js';
+import {
+  movdquAtRdiXmm,
+  movdquXmmAtRdi,
+  movdXmmR32,
+  padddXmmXmm,
+  pshufdXmmXmmImm8,
+  vmovdquAtRdiYmm,
+  vmovdXmmR32,
+  vpadddYmmYmmAtRdi,
+  vpbroadcastdYmmXmm,
+  vzeroupper,
+} from './vector-instructions.js';
+
+/** Machine code with the offsets of its term-dependent immediates. */
+export interface EncodedCode {
+  code: Uint8Array;
+  fields: ImmediateField[];
+}
 
 /**
  * The seed program's adder, `int32_t adder(int32_t x) { return term + x; }`:
@@ -32,8 +59,7 @@ import {
  * upper half of rdi (it leaves it unspecified for an int32_t argument).
  */
 export function encodeAdder(term: number): Uint8Array {
-  assertInt32(term, 'term');
-  return Uint8Array.from([...movRaxImm32(term), ...addRaxRdi(), ...ret()]);
+  return adder(term, undefined).code;
 }
 
 /**
@@ -47,48 +73,250 @@ export function encodeAdder(term: number): Uint8Array {
  *     c3                ret
  */
 export function encodeBlindedAdder(term: number, key: number): Uint8Array {
+  assertInt32(key, 'key');
+  return adder(term, key).code;
+}
+
+function adder(term: number, key: number | undefined): EncodedCode {
   assertInt32(term, 'term');
-  return Uint8Array.from([...movEaxImm32(term ^ key), ...xorEaxImm32(key), ...addEaxEdi(), ...ret()]);
+  const code = new CodeBuffer();
+  if (key === undefined) code.emitWithImmediate(movRaxImm32(term), 'term').emit(addRaxRdi(), ret());
+  else emitLoadTermIntoEax(code, term, key).emit(addEaxEdi(), ret());
+  return code.finish();
 }
 
 /** `mov eax, term`, or with a key `mov eax, term ^ key; xor eax, key`: eax = term either way. */
-function loadTermIntoEax(term: number, key: number | undefined): number[] {
+function emitLoadTermIntoEax(code: CodeBuffer, term: number, key: number | undefined): CodeBuffer {
   assertInt32(term, 'term');
-  return key === undefined ? movEaxImm32(term) : [...movEaxImm32(term ^ key), ...xorEaxImm32(key)];
+  if (key === undefined) return code.emitWithImmediate(movEaxImm32(term), 'term');
+  assertInt32(key, 'key');
+  return code
+    .emitWithImmediate(movEaxImm32(term ^ key), 'blindedTerm')
+    .emitWithImmediate(xorEaxImm32(key), 'key');
 }
 
 /**
- * The batch entry, `void add_all(int32_t *xs, size_t n)`: adds term to each of n int32s in place, one
- * FFI call for a whole batch instead of one per value. With a blinding key, the first line is
- * `mov eax, term ^ key; xor eax, key`.
+ * Adds eax to each of the rsi int32s at rdi, one at a time, then goes on at `done`:
  *
- *         mov eax, term
  *         test rsi, rsi          ; n == 0: nothing to do
  *         jz done
  *   loop: add dword [rdi], eax   ; 32-bit add to memory: wraps around like the adder
  *         add rdi, 4
  *         dec rsi
  *         jnz loop
+ */
+function emitScalarLoop(code: CodeBuffer, done: Label): void {
+  const loop = code.label();
+  code.emit(testRsiRsi()).branch(jzRel8, done).bind(loop);
+  code.emit(addDwordAtRdiEax(), addRdiImm8(4), decRsi()).branch(jnzRel8, loop);
+}
+
+/**
+ * The scalar batch entry, `void add_all(int32_t *xs, size_t n)`: adds term to each of n int32s in place,
+ * one FFI call for a whole batch instead of one per value. With a blinding key, the first line is
+ * `mov eax, term ^ key; xor eax, key`.
+ *
+ *         mov eax, term
+ *         (emitScalarLoop)
  *   done: ret
  */
 export function encodeBatchAdder(term: number, key?: number): Uint8Array {
-  const body = [...addDwordAtRdiEax(), ...addRdiImm8(4), ...decRsi()];
-  const backToLoop = -(body.length + jnzRel8(0).length);
-  const loop = [...body, ...jnzRel8(backToLoop)];
-  return Uint8Array.from([
-    ...loadTermIntoEax(term, key),
-    ...testRsiRsi(),
-    ...jzRel8(loop.length),
-    ...loop,
-    ...ret(),
-  ]);
+  return scalarBatchAdder(term, key).code;
+}
+
+function scalarBatchAdder(term: number, key: number | undefined): EncodedCode {
+  const code = new CodeBuffer();
+  const done = code.label();
+  emitLoadTermIntoEax(code, term, key);
+  emitScalarLoop(code, done);
+  return code.bind(done).emit(ret()).finish();
+}
+
+/**
+ * What a vector kernel needs from an instruction set: how many int32 lanes a register holds, how to
+ * broadcast eax into register 0, and how to add register 0 to one register's worth of memory through
+ * another register. Register 0 holds the term; registers 1 to `unroll` hold data.
+ */
+interface VectorInstructionSet {
+  lanes: number;
+  broadcastEax: () => number[][];
+  /** register = [rdi + disp] + register 0, lane by lane, wrapping around at 32 bits. */
+  loadAndAddTerm: (register: number, disp: number) => number[][];
+  store: (disp: number, register: number) => number[];
+  /** What must run before returning once the vector registers have been used. */
+  leave: () => number[][];
+}
+
+/**
+ * SSE2, the x86-64 baseline: every x86-64 CPU has it. Four lanes in an xmm register. The load is a
+ * separate movdqu: legacy SSE's paddd would fault on a memory operand that is not 16-byte aligned.
+ */
+const SSE2: VectorInstructionSet = {
+  lanes: 4,
+  broadcastEax: () => [movdXmmR32(0, R32.eax), pshufdXmmXmmImm8(0, 0, 0)],
+  loadAndAddTerm: (register, disp) => [movdquXmmAtRdi(register, disp), padddXmmXmm(register, 0)],
+  store: movdquAtRdiXmm,
+  leave: () => [],
+};
+
+/**
+ * AVX2: eight lanes in a ymm register. VEX's vpaddd takes an unaligned memory operand, so the load folds
+ * into the add; vzeroupper before returning to code that may use legacy SSE.
+ */
+const AVX2: VectorInstructionSet = {
+  lanes: 8,
+  broadcastEax: () => [vmovdXmmR32(0, R32.eax), vpbroadcastdYmmXmm(0, 0)],
+  loadAndAddTerm: (register, disp) => [vpadddYmmYmmAtRdi(register, 0, disp)],
+  store: vmovdquAtRdiYmm,
+  leave: () => [vzeroupper()],
+};
+
+/** How many registers' worth each iteration of a vector kernel's main loop handles. */
+export const UNROLL_FACTORS = [1, 2, 4] as const;
+export type UnrollFactor = (typeof UNROLL_FACTORS)[number];
+
+/**
+ * Where a vector kernel's main loop starts: this many bytes past a 64-byte boundary of the page. Where a
+ * loop sits against the instruction fetch and cache lines changes its speed, and on the machine we
+ * measured every kernel was among its fastest 16 bytes past a boundary (docs/decisions.md, "Batch
+ * kernels"; bench:jit compares it with 0).
+ */
+export const MAIN_LOOP_OFFSET = 16;
+
+/**
+ * A vector batch entry, `void add_all(int32_t *xs, size_t n)`, for `set` with its main loop unrolled
+ * `unroll` times (lanes × unroll = L values an iteration; W = a register's width in bytes, 16 or 32):
+ *
+ *           mov eax, term               ; or mov eax, term ^ key; xor eax, key
+ *           test rsi, rsi               ; n == 0: nothing to do
+ *           jz early
+ *   peel:   test dil, W - 1             ; one value at a time until xs is a multiple of W: then no
+ *           jz aligned                  ;   access of the vector loops straddles two cache lines
+ *           add dword [rdi], eax
+ *           add rdi, 4
+ *           dec rsi
+ *           jnz peel
+ *   early:  ret                         ; all n values done before xs was aligned; no vector register used
+ *           int3 ...                    ; padding, never executed: puts `main` at loopOffset
+ *   aligned: (broadcast eax into v0)    ; movd + pshufd, or vmovd + vpbroadcastd
+ *           mov rcx, rsi                ; rcx = n / L iterations of the main loop
+ *           shr rcx, log2(L)
+ *           jz after
+ *   main:   v1 = [rdi] + v0             ; load-add-store one register at a time (measured faster
+ *           store v1 at [rdi]           ;   than all loads, then all adds, then all stores)
+ *           ... v2 at [rdi + W], up to vU
+ *           add rdi, L * 4
+ *           dec rcx
+ *           jnz main
+ *   after:  and esi, L - 1              ; unroll > 1 only: the n % L values left,
+ *           mov rcx, rsi                ;   one register at a time, fewer than unroll times
+ *           shr rcx, log2(lanes)
+ *           jz tail
+ *   single: v1 = [rdi] + v0; store v1 at [rdi]
+ *           add rdi, W
+ *           dec rcx
+ *           jnz single
+ *   tail:   and esi, lanes - 1          ; fewer than lanes values left, one by one
+ *           (emitScalarLoop)
+ *   done:   vzeroupper                  ; AVX2 only
+ *           ret
+ *
+ * Loads and stores are unaligned ones all the same (movdqu, vmovdqu, vpaddd's VEX memory operand): an
+ * array whose address is not a multiple of 4 never gets aligned, and then the peel does all the work.
+ * rcx and the vector registers are caller-saved in the System V ABI, so nothing needs saving; eax keeps
+ * the term for the scalar tail.
+ */
+function vectorBatchAdder(
+  set: VectorInstructionSet,
+  unroll: UnrollFactor,
+  loopOffset: number,
+  term: number,
+  key: number | undefined,
+): EncodedCode {
+  const width = set.lanes * 4;
+  const code = new CodeBuffer();
+  const peel = code.label();
+  const early = code.label();
+  const aligned = code.label();
+  const main = code.label();
+  const after = code.label();
+  const tail = code.label();
+  const done = code.label();
+  const addAndStore = (register: number, disp: number) => [
+    ...set.loadAndAddTerm(register, disp),
+    set.store(disp, register),
+  ];
+  emitLoadTermIntoEax(code, term, key);
+  code.emit(testRsiRsi()).branch(jzRel8, early);
+  code
+    .bind(peel)
+    .emit(testDilImm8(width - 1))
+    .branch(jzRel8, aligned);
+  code.emit(addDwordAtRdiEax(), addRdiImm8(4), decRsi()).branch(jnzRel8, peel);
+  code.bind(early).emit(ret());
+  const prelude = [...set.broadcastEax(), movRcxRsi(), shrRcxImm8(Math.log2(set.lanes * unroll))];
+  const mainAt = BATCH_ADDER_ENTRY + code.length + prelude.flat().length + jzRel8(0).length;
+  code.emit(new Array((loopOffset - (mainAt % 64) + 64) % 64).fill(INT3));
+  code
+    .bind(aligned)
+    .emit(...prelude)
+    .branch(jzRel8, after);
+  code.bind(main);
+  for (let register = 1; register <= unroll; register += 1) {
+    code.emit(...addAndStore(register, (register - 1) * width));
+  }
+  code.emit(addRdi(width * unroll), decRcx()).branch(jnzRel8, main);
+  code.bind(after);
+  if (unroll > 1) {
+    const single = code.label();
+    code.emit(andEsiImm8(set.lanes * unroll - 1), movRcxRsi(), shrRcxImm8(Math.log2(set.lanes)));
+    code.branch(jzRel8, tail);
+    code
+      .bind(single)
+      .emit(...addAndStore(1, 0), addRdi(width), decRcx())
+      .branch(jnzRel8, single);
+  }
+  code.bind(tail).emit(andEsiImm8(set.lanes - 1));
+  emitScalarLoop(code, done);
+  return code
+    .bind(done)
+    .emit(...set.leave(), ret())
+    .finish();
+}
+
+/** `add rdi, bytes` in its short form when the stride fits a signed byte. */
+function addRdi(bytes: number): number[] {
+  return bytes <= 127 ? addRdiImm8(bytes) : addRdiImm32(bytes);
+}
+
+/** The levels of x86-64 batch kernel: a loop over int32s, or over SSE2's or AVX2's registers of them. */
+export type X86Level = 'scalar' | 'sse2' | 'avx2';
+
+/** Makes a batch entry's code, and where its immediates sit, for a term (and blinding key). */
+export type BatchKernel = (term: number, key: number | undefined) => EncodedCode;
+
+/**
+ * The batch kernel of `level`, its main loop unrolled `unroll` times and starting `loopOffset` bytes past
+ * a 64-byte boundary (the scalar loop is neither unrolled nor placed).
+ */
+export function batchKernel(
+  level: X86Level,
+  unroll: UnrollFactor,
+  loopOffset: number = MAIN_LOOP_OFFSET,
+): BatchKernel {
+  if (!UNROLL_FACTORS.includes(unroll)) throw new RangeError(`unroll must be 1, 2 or 4, got ${unroll}`);
+  if (!Number.isInteger(loopOffset) || loopOffset < 0 || loopOffset > 63)
+    throw new RangeError(`loopOffset must be 0 to 63, got ${loopOffset}`);
+  if (level === 'scalar') return scalarBatchAdder;
+  const set = level === 'avx2' ? AVX2 : SSE2;
+  return (term, key) => vectorBatchAdder(set, unroll, loopOffset, term, key);
 }
 
 /** Where each entry point starts in an adder's page. 16-byte aligned, as compilers align functions. */
 export const ADDER_ENTRY = 0;
 export const BATCH_ADDER_ENTRY = 16;
 
-/** The entry points of an adder page, as GET /adders/:n describes them. */
+/** The entry points of an adder page, as GET /adders/:n describes them. The same at every level. */
 export const ADDER_PAGE_ENTRIES = [
   { name: 'apply', offset: ADDER_ENTRY, signature: 'int32_t apply(int32_t x)' },
   { name: 'applyAll', offset: BATCH_ADDER_ENTRY, signature: 'void applyAll(int32_t *xs, size_t n)' },
@@ -103,50 +331,58 @@ export function layout(entries: Array<[offset: number, code: Uint8Array]>): Uint
 }
 
 /**
- * The whole code of one term's page: the adder at ADDER_ENTRY and the batch adder at BATCH_ADDER_ENTRY,
- * with int3 between them. Without a key the adder is the seed's eleven bytes, unchanged; with a blinding
- * key both entries load the term as `term ^ key` and undo the xor. This is the definition;
- * encodeAdderPage is the fast path that every compile takes, and a test holds the two equal.
+ * The whole code of one term's page: the adder at ADDER_ENTRY and `batch`'s kernel at BATCH_ADDER_ENTRY,
+ * with int3 between them, and where its immediates sit. Without a key the adder is the seed's eleven
+ * bytes, unchanged; with a blinding key both entries load the term as `term ^ key` and undo the xor.
  */
-export function composeAdderPage(term: number, key?: number): Uint8Array {
-  return layout([
-    [ADDER_ENTRY, key === undefined ? encodeAdder(term) : encodeBlindedAdder(term, key)],
-    [BATCH_ADDER_ENTRY, encodeBatchAdder(term, key)],
-  ]);
+export function composePage(batch: BatchKernel, term: number, key?: number): EncodedCode {
+  const apply = adder(term, key);
+  const applyAll = batch(term, key);
+  if (ADDER_ENTRY + apply.code.length > BATCH_ADDER_ENTRY)
+    throw new Error('the adder overlaps the batch entry');
+  const at = (entry: number, { fields }: EncodedCode) =>
+    fields.map(({ offset, kind }) => ({ offset: entry + offset, kind }));
+  return {
+    code: layout([
+      [ADDER_ENTRY, apply.code],
+      [BATCH_ADDER_ENTRY, applyAll.code],
+    ]),
+    fields: [...at(ADDER_ENTRY, apply), ...at(BATCH_ADDER_ENTRY, applyAll)],
+  };
 }
-
-/** Where the immediates sit in an adder page, seed and blinded; each is a 4-byte little-endian field. */
-const SEED_TERM_FIELDS = [ADDER_ENTRY + 3, BATCH_ADDER_ENTRY + 1] as const; // after 48 c7 c0 and after b8
-const BLINDED_TERM_FIELDS = [ADDER_ENTRY + 1, BATCH_ADDER_ENTRY + 1] as const; // after b8 (mov eax)
-const BLINDED_KEY_FIELDS = [ADDER_ENTRY + 6, BATCH_ADDER_ENTRY + 6] as const; // after 35 (xor eax)
-/** Offsets of every 4-byte immediate a blinded page holds (the blinded terms and the keys). */
-export const BLINDED_IMMEDIATE_OFFSETS: readonly number[] = [...BLINDED_TERM_FIELDS, ...BLINDED_KEY_FIELDS];
-
-let seedPageTemplate: Uint8Array | undefined;
-let blindedPageTemplate: Uint8Array | undefined;
 
 /**
- * composeAdderPage(term, key), made by copying the page composed once for term 0 and writing the
- * immediates into it: a compile happens on every cold request, and composing the page from instruction
- * arrays each time cost more than a microsecond of it.
+ * Makes pages by copying the page composed once for term 0 (and key 0) and writing the immediates into
+ * it: a compile happens on every cold request, and composing the page from instruction arrays each time
+ * cost more than a microsecond of it. Tests hold it equal to composePage for every level.
  */
-export function encodeAdderPage(term: number, key?: number): Uint8Array {
-  assertInt32(term, 'term');
-  if (key === undefined) {
-    seedPageTemplate ??= composeAdderPage(0);
-    return withFields(seedPageTemplate, SEED_TERM_FIELDS, term);
+export class PageTemplate {
+  readonly #seed: EncodedCode;
+  readonly #blinded: EncodedCode;
+
+  /** Offsets of every 4-byte immediate a blinded page holds (the blinded terms and the keys). */
+  readonly blindedImmediateOffsets: readonly number[];
+
+  constructor(batch: BatchKernel) {
+    this.#seed = composePage(batch, 0);
+    this.#blinded = composePage(batch, 0, 0);
+    this.blindedImmediateOffsets = Object.freeze(this.#blinded.fields.map((field) => field.offset));
   }
-  assertInt32(key, 'key');
-  blindedPageTemplate ??= composeAdderPage(0, 0);
-  const code = withFields(blindedPageTemplate, BLINDED_TERM_FIELDS, term ^ key);
-  for (const offset of BLINDED_KEY_FIELDS) writeLittleEndian32(code, offset, key);
-  return code;
+
+  encode(term: number, key?: number): Uint8Array {
+    assertInt32(term, 'term');
+    if (key !== undefined) assertInt32(key, 'key');
+    const { code: template, fields } = key === undefined ? this.#seed : this.#blinded;
+    const code = template.slice();
+    for (const { offset, kind } of fields) writeLittleEndian32(code, offset, fieldValue(kind, term, key));
+    return code;
+  }
 }
 
-function withFields(template: Uint8Array, offsets: readonly number[], value: number): Uint8Array {
-  const code = template.slice();
-  for (const offset of offsets) writeLittleEndian32(code, offset, value);
-  return code;
+function fieldValue(kind: ImmediateKind, term: number, key: number | undefined): number {
+  if (kind === 'term') return term;
+  if (key === undefined) throw new Error(`a ${kind} field in a page without a key`);
+  return kind === 'key' ? key : term ^ key;
 }
 
 function writeLittleEndian32(code: Uint8Array, offset: number, value: number): void {
@@ -154,4 +390,17 @@ function writeLittleEndian32(code: Uint8Array, offset: number, value: number): v
   code[offset + 1] = (value >>> 8) & 0xff;
   code[offset + 2] = (value >>> 16) & 0xff;
   code[offset + 3] = (value >>> 24) & 0xff;
+}
+
+let scalarTemplate: PageTemplate | undefined;
+
+/** The scalar (baseline) page, composed from the encoders: the definition encodeAdderPage must match. */
+export function composeAdderPage(term: number, key?: number): Uint8Array {
+  return composePage(scalarBatchAdder, term, key).code;
+}
+
+/** The scalar (baseline) page by the template: what a registry without a level compiles. */
+export function encodeAdderPage(term: number, key?: number): Uint8Array {
+  scalarTemplate ??= new PageTemplate(scalarBatchAdder);
+  return scalarTemplate.encode(term, key);
 }

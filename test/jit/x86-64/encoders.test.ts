@@ -16,7 +16,25 @@ import {
   CALL_GATE_ENTRY,
   encodeCallGates,
 } from '../../../src/jit/x86-64/call-gates.js';
-import { addRaxRdi, movRaxImm32, ret } from '../../../src/jit/x86-64/instructions.js';
+import {
+  addRaxRdi,
+  addRdiImm32,
+  andEsiImm8,
+  cpuid,
+  decRcx,
+  movDwordAtRdiR32,
+  movR32DwordAtRdi,
+  movRaxImm32,
+  movRcxRsi,
+  popRbx,
+  pushRbx,
+  R32,
+  ret,
+  shrRcxImm8,
+  testDilImm8,
+  xgetbv,
+} from '../../../src/jit/x86-64/instructions.js';
+import { decodeOne } from '../../support/x86-decoding.js';
 
 describe('x86-64 encoders', () => {
   // The expected bytes are the seed program's: 48 c7 c0 <imm32 little-endian> 48 01 f8 c3.
@@ -172,5 +190,79 @@ describe('x86-64 encoders', () => {
       disassemble(gates.subarray(BATCH_CALL_GATE_ENTRY)).map((instruction) => instruction.text),
       ['jmp rdx'],
     );
+  });
+});
+
+describe('x86-64 encoders of the kernels’ loops and the CPU probe, against iced-x86’s decoding', () => {
+  const disp8 = fc.integer({ min: -128, max: 127 });
+  const r32 = fc.constantFrom(...Object.entries(R32));
+  const memory = (disp: number) => (disp === 0 ? '[RDI]' : disp > 0 ? `[RDI+${disp}]` : `[RDI${disp}]`);
+
+  it('encodes the instructions without operands', () => {
+    assert.deepEqual(decodeOne(cpuid()), { mnemonic: 'Cpuid', operands: [] });
+    assert.deepEqual(decodeOne(xgetbv()), { mnemonic: 'Xgetbv', operands: [] });
+    assert.deepEqual(decodeOne(pushRbx()), { mnemonic: 'Push', operands: ['RBX'] });
+    assert.deepEqual(decodeOne(popRbx()), { mnemonic: 'Pop', operands: ['RBX'] });
+    assert.deepEqual(decodeOne(movRcxRsi()), { mnemonic: 'Mov', operands: ['RCX', 'RSI'] });
+    assert.deepEqual(decodeOne(decRcx()), { mnemonic: 'Dec', operands: ['RCX'] });
+  });
+
+  it('encodes 32-bit loads and stores at [rdi + disp8] for every register and displacement', () => {
+    fc.assert(
+      fc.property(r32, disp8, ([name, number], disp) => {
+        assert.deepEqual(decodeOne(movR32DwordAtRdi(number, disp)), {
+          mnemonic: 'Mov',
+          operands: [name.toUpperCase(), memory(disp)],
+        });
+        assert.deepEqual(decodeOne(movDwordAtRdiR32(disp, number)), {
+          mnemonic: 'Mov',
+          operands: [memory(disp), name.toUpperCase()],
+        });
+      }),
+      {
+        examples: [
+          [['eax', 0], 0],
+          [['ebx', 3], -128],
+          [['edi', 7], 127],
+        ],
+      },
+    );
+    assert.equal(movR32DwordAtRdi(R32.eax, 0).length, 2, 'no displacement byte for [rdi]');
+  });
+
+  it('encodes the loops’ shift, mask, stride and alignment test with their immediates', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 63 }),
+        fc.integer({ min: 0, max: 127 }),
+        fc.integer({ min: -2147483648, max: 2147483647 }),
+        fc.integer({ min: 0, max: 255 }),
+        (count, mask, stride, byteMask) => {
+          assert.deepEqual(decodeOne(shrRcxImm8(count)), { mnemonic: 'Shr', operands: ['RCX', count] });
+          assert.deepEqual(decodeOne(andEsiImm8(mask)), { mnemonic: 'And', operands: ['ESI', mask] });
+          assert.deepEqual(decodeOne(addRdiImm32(stride)), { mnemonic: 'Add', operands: ['RDI', stride] });
+          // iced reports test's imm8 sign-extended as it reads it; the low byte is the mask.
+          const test = decodeOne(testDilImm8(byteMask));
+          assert.equal(test.mnemonic, 'Test');
+          assert.equal(test.operands[0], 'DIL');
+          assert.equal((test.operands[1] as number) & 0xff, byteMask);
+        },
+      ),
+    );
+  });
+
+  it('refuses operands outside their fields with a RangeError', () => {
+    for (const encode of [
+      () => shrRcxImm8(0),
+      () => shrRcxImm8(64),
+      () => andEsiImm8(128),
+      () => addRdiImm32(2 ** 31),
+      () => testDilImm8(256),
+      () => movR32DwordAtRdi(R32.eax, 128),
+      () => movDwordAtRdiR32(-129, R32.eax),
+      () => movDwordAtRdiR32(0, 8 as R32),
+    ]) {
+      assert.throws(encode, RangeError);
+    }
   });
 });

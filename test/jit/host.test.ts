@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { UnsupportedKernelLevelError } from '../../src/jit/errors.js';
+import {
+  assertHostSupports,
+  bestLevel,
+  detectHostFeatures,
+  hostTarget,
+  readCpuid,
+  resolveKernelLevel,
+} from '../../src/jit/host.js';
+import { targetForLevel } from '../../src/jit/target.js';
+import { parseCpuidReport } from '../../src/jit/x86-64/cpu-probe.js';
+
+/** The first processor's fields in /proc/cpuinfo: what the kernel read from the CPU and what it enabled. */
+function cpuinfo(): { flags: Set<string>; fields: Map<string, string> } {
+  const first = readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0] ?? '';
+  const fields = new Map(
+    first.split('\n').flatMap((line) => {
+      const match = /^([^:]+?)\s*:\s*(.*)$/.exec(line);
+      return match ? [[match[1] as string, match[2] as string] as const] : [];
+    }),
+  );
+  return { flags: new Set((fields.get('flags') ?? '').split(' ')), fields };
+}
+
+describe('host detection through the probe page', () => {
+  const { flags, fields } = cpuinfo();
+  const features = detectHostFeatures();
+
+  it('reads the same vendor, family and model as /proc/cpuinfo', () => {
+    const report = readCpuid();
+    assert.equal(features.vendor, fields.get('vendor_id'));
+    // CPUID.1:EAX: family in bits 8-11 (plus the extended family in 20-27 when it is 15), model in bits
+    // 4-7 (plus the extended model in 16-19 for families 6 and 15), as the kernel computes them.
+    const eax = report.leaf1.eax >>> 0;
+    const baseFamily = (eax >>> 8) & 0xf;
+    const family = baseFamily === 0xf ? baseFamily + ((eax >>> 20) & 0xff) : baseFamily;
+    const model = ((eax >>> 4) & 0xf) | (family >= 6 ? ((eax >>> 16) & 0xf) << 4 : 0);
+    assert.equal(String(family), fields.get('cpu family'));
+    assert.equal(String(model), fields.get('model'));
+  });
+
+  it('agrees with /proc/cpuinfo’s flags on sse2, avx, avx2 and OS support for XSAVE', () => {
+    assert.equal(features.sse2, flags.has('sse2'));
+    // The kernel lists avx and avx2 only when it also saves the ymm registers (it clears them otherwise).
+    assert.equal(features.avx && features.osSavesYmm, flags.has('avx'));
+    assert.equal(features.avx2 && features.osSavesYmm, flags.has('avx2'));
+    // Newer kernels do not list osxsave; they set CR4.OSXSAVE exactly when they use XSAVE, listed as xsave.
+    assert.equal(features.osxsave, flags.has('osxsave') || flags.has('xsave'));
+  });
+
+  it('picks the level /proc/cpuinfo’s flags imply', () => {
+    const expected = flags.has('avx2') ? 'avx2' : flags.has('sse2') ? 'sse2' : 'scalar';
+    assert.equal(bestLevel(), expected);
+    assert.equal(bestLevel(features), expected);
+  });
+
+  it('probes once per process and hands back the same frozen answer', () => {
+    assert.equal(detectHostFeatures(), features);
+    assert.ok(Object.isFrozen(features));
+    assert.deepEqual(parseCpuidReport(readCpuid()), { ...features });
+  });
+
+  it('gives the target of every level the host supports', () => {
+    for (const level of ['scalar', 'sse2', 'avx2'] as const) {
+      if (level === 'avx2' && !flags.has('avx2')) continue;
+      assert.equal(hostTarget(level), targetForLevel(level));
+    }
+  });
+
+  it('resolves auto to the best level, and a named level the host has to itself', () => {
+    assert.equal(resolveKernelLevel('auto'), bestLevel());
+    assert.equal(resolveKernelLevel('scalar'), 'scalar');
+    assert.equal(resolveKernelLevel('sse2'), 'sse2');
+    if (flags.has('avx2')) assert.equal(resolveKernelLevel('avx2'), 'avx2');
+    else assert.throws(() => resolveKernelLevel('avx2'), UnsupportedKernelLevelError);
+  });
+
+  it('refuses a level the host lacks with an error naming what is missing and the best level', () => {
+    const sse2Only = { ...features, avx2: false, level: 'sse2' as const };
+    assert.throws(
+      () => assertHostSupports('avx2', sse2Only),
+      (error: unknown) => {
+        assert.ok(error instanceof UnsupportedKernelLevelError);
+        assert.equal(error.code, 'JIT_KERNEL_LEVEL_UNSUPPORTED');
+        assert.deepEqual(error.missing, ['AVX2 (CPUID.(EAX=7,ECX=0):EBX bit 5)']);
+        assert.match(error.message, /the avx2 kernels cannot run on this host: it lacks AVX2 \(CPUID/);
+        assert.match(error.message, /the best level it supports is sse2/);
+        return true;
+      },
+    );
+    assert.doesNotThrow(() => assertHostSupports('sse2', sse2Only));
+    assert.doesNotThrow(() => assertHostSupports('scalar', { ...sse2Only, sse2: false }));
+  });
+});

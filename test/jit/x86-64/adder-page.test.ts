@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type AdderPageTarget, TARGETS, targetByName, targetForLevel } from '../../../src/jit/target.js';
+import {
+  ADDER_ENTRY,
+  BATCH_ADDER_ENTRY,
+  encodeAdderPage,
+  MAIN_LOOP_OFFSET,
+} from '../../../src/jit/x86-64/adder-page.js';
+import { createX86_64Target } from '../../../src/jit/x86-64/targets.js';
+import { type DecodedOperands, decodeOperands } from '../../support/x86-decoding.js';
+
+const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+/** Every target and unroll factor the code generator can make, not only the chosen ones. */
+const VARIANTS: Array<{ target: AdderPageTarget; loopOffset: number }> = [
+  { target: createX86_64Target('scalar'), loopOffset: MAIN_LOOP_OFFSET },
+  ...(['sse2', 'avx2'] as const).flatMap((level) => [
+    ...([1, 2, 4] as const).map((unroll) => ({
+      target: createX86_64Target(level, unroll),
+      loopOffset: MAIN_LOOP_OFFSET,
+    })),
+    ...[0, 37].map((loopOffset) => ({ target: createX86_64Target(level, 4, loopOffset), loopOffset })),
+  ]),
+];
+
+/**
+ * The code as lines of 'Mnemonic operands', a branch's target written as `→label`, where the label is the
+ * one `expected` puts on the instruction at that offset (`label: Mnemonic ...`). A branch into the middle
+ * of an instruction or outside the code has no line to name and fails the comparison.
+ */
+function listing(decoded: DecodedOperands[], expected: string[]): string[] {
+  // Padding inside the batch entry (int3 after its early ret, never executed) is checked on its own.
+  decoded = decoded.filter(({ offset, mnemonic }) => !(mnemonic === 'Int3' && offset > BATCH_ADDER_ENTRY));
+  const labels = expected.map((line) => /^(\w+): /.exec(line)?.[1]);
+  const indexAt = new Map(decoded.map((instruction, index) => [instruction.offset, index]));
+  return decoded.map(({ mnemonic, operands, branchTarget }, index) => {
+    const label = labels[index] === undefined ? '' : `${labels[index]}: `;
+    if (branchTarget === undefined) return `${label}${mnemonic} ${operands.join(', ')}`.trimEnd();
+    const target = indexAt.get(branchTarget);
+    const name = target === undefined ? `?${branchTarget} (not an instruction boundary)` : labels[target];
+    return `${label}${mnemonic} →${name ?? `?${branchTarget} (unlabelled)`}`;
+  });
+}
+
+/** Where the main loop starts: the target of the first backward branch after the peel's. */
+function mainLoopStart(decoded: DecodedOperands[]): number {
+  const backward = decoded.filter(
+    ({ offset, branchTarget }) => branchTarget !== undefined && branchTarget < offset,
+  );
+  const main = backward[1]?.branchTarget;
+  assert.ok(main !== undefined, 'a main loop');
+  return main;
+}
+
+/** The blinded apply entry and its int3 padding up to BATCH_ADDER_ENTRY, as every level's page has them. */
+const blindedApply = (term: number, key: number) => [
+  `Mov EAX, ${term ^ key}`,
+  `Xor EAX, ${key}`,
+  'Add EAX, EDI',
+  'Ret',
+  'Int3',
+  'Int3',
+  'Int3',
+];
+
+/** The scalar loop every vector kernel ends with, from the alignment test that skips to it. */
+const scalarTail = [
+  'Test RSI, RSI',
+  'Je →done',
+  'scalar: Add [RDI], EAX',
+  'Add RDI, 4',
+  'Dec RSI',
+  'Jne →scalar',
+];
+
+/** The prologue of every vector kernel: load the term, return at once for n = 0, step to an aligned xs. */
+const peel = (term: number, key: number, widthMask: number) => [
+  `Mov EAX, ${term ^ key}`,
+  `Xor EAX, ${key}`,
+  'Test RSI, RSI',
+  'Je →early',
+  `peel: Test DIL, ${widthMask}`,
+  'Je →aligned',
+  'Add [RDI], EAX',
+  'Add RDI, 4',
+  'Dec RSI',
+  'Jne →peel',
+  'early: Ret',
+];
+
+describe('adder pages at each level', () => {
+  it('decodes the blinded AVX2 page (×4) to exactly its intended instructions, every branch to its label', () => {
+    fc.assert(
+      fc.property(int32, int32, (term, key) => {
+        const expected = [
+          ...blindedApply(term, key),
+          ...peel(term, key, 31),
+          'aligned: Vmovd XMM0, EAX',
+          'Vpbroadcastd YMM0, XMM0',
+          'Mov RCX, RSI',
+          'Shr RCX, 5',
+          'Je →after',
+          'main: Vpaddd YMM1, YMM0, [RDI]',
+          'Vmovdqu [RDI], YMM1',
+          'Vpaddd YMM2, YMM0, [RDI+32]',
+          'Vmovdqu [RDI+32], YMM2',
+          'Vpaddd YMM3, YMM0, [RDI+64]',
+          'Vmovdqu [RDI+64], YMM3',
+          'Vpaddd YMM4, YMM0, [RDI+96]',
+          'Vmovdqu [RDI+96], YMM4',
+          'Add RDI, 128',
+          'Dec RCX',
+          'Jne →main',
+          'after: And ESI, 31',
+          'Mov RCX, RSI',
+          'Shr RCX, 3',
+          'Je →tail',
+          'single: Vpaddd YMM1, YMM0, [RDI]',
+          'Vmovdqu [RDI], YMM1',
+          'Add RDI, 32',
+          'Dec RCX',
+          'Jne →single',
+          'tail: And ESI, 7',
+          ...scalarTail,
+          'done: Vzeroupper',
+          'Ret',
+        ];
+        const avx2 = targetForLevel('avx2');
+        assert.equal(avx2.unroll, 4);
+        const decoded = decodeOperands(avx2.encodePage(term, key));
+        assert.deepEqual(listing(decoded, expected), expected);
+        assert.equal(mainLoopStart(decoded) % 64, MAIN_LOOP_OFFSET);
+      }),
+      { numRuns: 50, examples: [[5, 0x11223344]] },
+    );
+  });
+
+  it('decodes the blinded SSE2 page (×4) to exactly its intended instructions, every branch to its label', () => {
+    fc.assert(
+      fc.property(int32, int32, (term, key) => {
+        const registerPass = (register: number, disp: number) => {
+          const memory = disp === 0 ? '[RDI]' : `[RDI+${disp}]`;
+          return [
+            `Movdqu XMM${register}, ${memory}`,
+            `Paddd XMM${register}, XMM0`,
+            `Movdqu ${memory}, XMM${register}`,
+          ];
+        };
+        const expected = [
+          ...blindedApply(term, key),
+          ...peel(term, key, 15),
+          'aligned: Movd XMM0, EAX',
+          'Pshufd XMM0, XMM0, 0',
+          'Mov RCX, RSI',
+          'Shr RCX, 4',
+          'Je →after',
+          ...[1, 2, 3, 4]
+            .flatMap((register) => registerPass(register, (register - 1) * 16))
+            .map((line, index) => (index === 0 ? `main: ${line}` : line)),
+          'Add RDI, 64',
+          'Dec RCX',
+          'Jne →main',
+          'after: And ESI, 15',
+          'Mov RCX, RSI',
+          'Shr RCX, 2',
+          'Je →tail',
+          ...registerPass(1, 0).map((line, index) => (index === 0 ? `single: ${line}` : line)),
+          'Add RDI, 16',
+          'Dec RCX',
+          'Jne →single',
+          'tail: And ESI, 3',
+          ...scalarTail,
+          'done: Ret',
+        ];
+        const sse2 = targetForLevel('sse2');
+        assert.equal(sse2.unroll, 4);
+        const decoded = decodeOperands(sse2.encodePage(term, key));
+        assert.deepEqual(listing(decoded, expected), expected);
+        assert.equal(mainLoopStart(decoded) % 64, MAIN_LOOP_OFFSET);
+      }),
+      { numRuns: 50, examples: [[5, 0x11223344]] },
+    );
+  });
+
+  it('decodes the seed scalar page to the seed adder and the scalar loop, byte for byte the page of before', () => {
+    const scalar = targetForLevel('scalar');
+    const expected = [
+      'Mov RAX, -4',
+      'Add RAX, RDI',
+      'Ret',
+      ...new Array(5).fill('Int3'),
+      'Mov EAX, -4',
+      'Test RSI, RSI',
+      'Je →done',
+      'scalar: Add [RDI], EAX',
+      'Add RDI, 4',
+      'Dec RSI',
+      'Jne →scalar',
+      'done: Ret',
+    ];
+    assert.deepEqual(listing(decodeOperands(scalar.encodePage(-4)), expected), expected);
+    fc.assert(
+      fc.property(int32, fc.option(int32, { nil: undefined }), (term, key) => {
+        assert.deepEqual(scalar.encodePage(term, key), encodeAdderPage(term, key));
+      }),
+    );
+  });
+
+  for (const { target, loopOffset } of VARIANTS) {
+    it(`${target.name}: decodes whole, every branch lands on an instruction of its own entry, padding only after a ret`, () => {
+      fc.assert(
+        fc.property(int32, fc.option(int32, { nil: undefined }), (term, key) => {
+          const code = target.encodePage(term, key);
+          const decoded = decodeOperands(code);
+          assert.ok(decoded.every(({ mnemonic }) => mnemonic !== 'INVALID'));
+          assert.equal(
+            decoded.reduce((length, instruction) => length + instruction.length, 0),
+            code.length,
+          );
+          const starts = new Set(decoded.map(({ offset }) => offset));
+          assert.ok(starts.has(target.applyEntry) && starts.has(target.applyAllEntry));
+          decoded.forEach(({ offset, mnemonic }, index) => {
+            if (mnemonic !== 'Int3' || offset < target.applyAllEntry) return;
+            assert.match(
+              decoded[index - 1]?.mnemonic ?? '',
+              /^(Ret|Int3)$/,
+              `int3 at ${offset} can be reached`,
+            );
+          });
+          if (target.level !== 'scalar') assert.equal(mainLoopStart(decoded) % 64, loopOffset);
+          for (const { offset, branchTarget } of decoded) {
+            if (branchTarget === undefined) continue;
+            assert.ok(starts.has(branchTarget), `the branch at ${offset} lands inside an instruction`);
+            assert.ok(offset >= target.applyAllEntry && branchTarget >= target.applyAllEntry);
+          }
+        }),
+        { numRuns: 30 },
+      );
+    });
+
+    it(`${target.name}: uses only its level's instructions, and AVX2 leaves through vzeroupper`, () => {
+      const batch = decodeOperands(target.encodePage(1, 2)).filter(
+        ({ offset }) => offset >= target.applyAllEntry,
+      );
+      const usesVectorRegisters = ({ operands }: DecodedOperands) =>
+        operands.some((operand) => /^[XY]MM/.test(String(operand)));
+      const vex = batch.filter(({ mnemonic }) => mnemonic.startsWith('V'));
+      const legacySse = batch.filter(
+        (instruction) => usesVectorRegisters(instruction) && !vex.includes(instruction),
+      );
+      assert.equal(vex.length > 0, target.level === 'avx2', 'VEX instructions at the AVX2 level only');
+      assert.equal(
+        legacySse.length > 0,
+        target.level === 'sse2',
+        'legacy SSE instructions at the SSE2 level only',
+      );
+      if (target.level === 'avx2') {
+        // Every return after the first vector instruction comes right after vzeroupper.
+        const firstVector = batch.findIndex(usesVectorRegisters);
+        const laterReturns = batch.flatMap(({ mnemonic }, index) =>
+          mnemonic === 'Ret' && index > firstVector ? [index] : [],
+        );
+        assert.ok(laterReturns.length > 0);
+        for (const index of laterReturns) assert.equal(batch[index - 1]?.mnemonic, 'Vzeroupper');
+      }
+    });
+
+    it(`${target.name}: the template's page is the composed page, and the apply entry is the scalar one`, () => {
+      const scalar = targetForLevel('scalar');
+      fc.assert(
+        fc.property(int32, fc.option(int32, { nil: undefined }), (term, key) => {
+          const code = target.encodePage(term, key);
+          assert.deepEqual(code, target.composePage(term, key));
+          assert.deepEqual(
+            code.subarray(ADDER_ENTRY, BATCH_ADDER_ENTRY),
+            scalar.encodePage(term, key).subarray(ADDER_ENTRY, BATCH_ADDER_ENTRY),
+          );
+        }),
+        {
+          numRuns: 200,
+          examples: [
+            [0, undefined],
+            [-1, -1],
+            [2147483647, -2147483648],
+          ],
+        },
+      );
+      // Each page is a copy: writing one must not change the next.
+      target.encodePage(3).fill(0);
+      assert.deepEqual(target.encodePage(3), target.composePage(3));
+    });
+  }
+
+  it('names its targets by architecture and level, and refuses an unknown level or name', () => {
+    assert.deepEqual(
+      TARGETS.map(({ name, level, lanes }) => [name, level, lanes]),
+      [
+        ['x86-64-scalar', 'scalar', 1],
+        ['x86-64-sse2', 'sse2', 4],
+        ['x86-64-avx2', 'avx2', 8],
+      ],
+    );
+    assert.equal(targetByName('x86-64-avx2'), targetForLevel('avx2'));
+    assert.throws(() => targetByName('x86-64-avx512'), /target must be one of x86-64-scalar, x86-64-sse2/);
+    assert.throws(() => targetForLevel('avx512' as 'avx2'), /level must be one of scalar, sse2, avx2/);
+    assert.throws(() => createX86_64Target('scalar', 2), RangeError);
+    assert.throws(() => createX86_64Target('avx2', 8 as 4), /unroll must be 1, 2 or 4/);
+    assert.throws(() => createX86_64Target('avx2', 4, 64), /loopOffset must be 0 to 63/);
+    assert.equal(createX86_64Target('sse2', 2, 0).name, 'x86-64-sse2-x2-loop0');
+  });
+});
