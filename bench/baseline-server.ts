@@ -9,70 +9,34 @@
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
-import { Type } from 'typebox';
-import { toHex } from '../src/jit/decode.js';
+import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32, wrappingAdd } from '../src/jit/int32.js';
 import { encodeAdderPage } from '../src/jit/x86-64/adder-page.js';
-import { AdderCreated } from '../src/service/schemas/adders.js';
-import { DecimalInt32Text, Int32 } from '../src/service/schemas/common.js';
+import { applyAllSchema, applySchema, compileSchema } from '../src/service/schemas/adders.js';
+import { ErrorResponse } from '../src/service/schemas/common.js';
 
 const app = Fastify({
   logger: false,
   ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
 }).withTypeProvider<TypeBoxTypeProvider>();
+app.addSchema(ErrorResponse);
 
-const TermParams = Type.Object({ n: DecimalInt32Text('term', '5') });
+app.get('/adders/:n/apply', { schema: applySchema }, async (request) => {
+  const term = parseDecimalInt32(request.params.n, 'params/n');
+  const x = parseDecimalInt32(request.query.x, 'querystring/x');
+  return { term, x, result: wrappingAdd(term, x) };
+});
 
-app.get(
-  '/adders/:n/apply',
-  {
-    schema: {
-      params: TermParams,
-      querystring: Type.Object({ x: DecimalInt32Text('x', '37') }, { additionalProperties: false }),
-      response: { 200: Type.Object({ term: Int32, x: Int32, result: Int32 }) },
-    },
-  },
-  async (request) => {
-    const term = parseDecimalInt32(request.params.n, 'params/n');
-    const x = parseDecimalInt32(request.query.x, 'querystring/x');
-    return { term, x, result: wrappingAdd(term, x) };
-  },
-);
+app.post('/adders/:n/apply', { bodyLimit: 256 * 1024, schema: applyAllSchema }, async (request) => {
+  const term = parseDecimalInt32(request.params.n, 'params/n');
+  return { term, results: Int32Array.from(request.body.xs, (x) => wrappingAdd(term, x)) };
+});
 
-app.post(
-  '/adders/:n/apply',
-  {
-    bodyLimit: 256 * 1024,
-    schema: {
-      params: TermParams,
-      body: Type.Object(
-        { xs: Type.Array(Int32, { minItems: 1, maxItems: 10_000 }) },
-        { additionalProperties: false },
-      ),
-      response: { 200: Type.Object({ term: Int32, results: Type.Array(Int32) }) },
-    },
-  },
-  async (request) => {
-    const term = parseDecimalInt32(request.params.n, 'params/n');
-    return { term, results: request.body.xs.map((x) => wrappingAdd(term, x)) };
-  },
-);
-
-app.post(
-  '/adders',
-  {
-    bodyLimit: 1024,
-    schema: {
-      body: Type.Object({ term: Int32 }, { additionalProperties: false }),
-      response: { 201: AdderCreated },
-    },
-  },
-  async (request, reply) => {
-    // The same bytes babyjit would map, encoded but never made executable.
-    reply.code(201).header('location', `/adders/${request.body.term}`);
-    return { term: request.body.term, code: toHex(encodeAdderPage(request.body.term)) };
-  },
-);
+app.post('/adders', { bodyLimit: 1024, schema: compileSchema }, async (request, reply) => {
+  // The same bytes babyjit would map, encoded but never made executable.
+  reply.code(201).header('location', `/adders/${request.body.term}`);
+  return { term: request.body.term, code: toHex(encodeAdderPage(request.body.term)) };
+});
 
 const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
 process.stdout.write(`Server listening at ${address}\n`);

@@ -1,39 +1,62 @@
 /**
- * The adders resource. Each handler validates through its schema, parses path and query integers
- * strictly, and talks to the registry only; the registry decides whether a request compiles or hits.
+ * The adders resource. Each handler's input is checked by its schema (src/service/schemas/adders.ts),
+ * path and query integers are parsed strictly, and the handler talks to the registry only, which answers
+ * in plain data; the registry decides whether a request compiles or hits.
  *
  * The handlers are synchronous (the JIT never waits): Fastify sends a returned value at once, where an
- * async handler would cost a promise and a microtask turn on every request (see docs/benchmarks.md).
+ * async handler would cost a promise and a microtask turn on every request.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
-import { disassemble, toHex } from '../src/jit/decode.js';
+import { InputError } from '../src/jit/errors.js';
+import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
-import { ADDER_PAGE_ENTRIES } from '../src/jit/x86-64/adder-page.js';
+import { limitQueuedLargeAnswers } from '../src/service/connection-guard.js';
 import { HttpError } from '../src/service/errors.js';
-import { AdderCreated, AdderDetails, AdderSummary, RegistryStats } from '../src/service/schemas/adders.js';
-import { DecimalInt32Text, errorResponses, Int32 } from '../src/service/schemas/common.js';
+import {
+  applyAllSchema,
+  applySchema,
+  CACHE_HEADER,
+  compileSchema,
+  DEFAULT_PAGE_LIMIT,
+  describeSchema,
+  headDescribeSchema,
+  headListSchema,
+  listSchema,
+  MAX_PAGE_LIMIT,
+  MAX_PAGE_OFFSET,
+  releaseSchema,
+} from '../src/service/schemas/adders.js';
 import { applyResultSerializerCompiler, batchResultSerializerCompiler } from '../src/service/serializers.js';
-
-/** Response header saying whether this request found the adder compiled (`hit`) or compiled it. */
-export const CACHE_HEADER = 'x-jit-cache';
-export const MAX_BATCH = 10_000;
-
-const TermParams = Type.Object({ n: DecimalInt32Text('The adder’s term', '5') });
-const cacheHeader = {
-  [CACHE_HEADER]: Type.Union([Type.Literal('hit'), Type.Literal('compile')], {
-    description: '`hit` if the adder was already compiled, `compile` if this request compiled it',
-  }),
-};
 
 function termOf(params: { n: string }): number {
   return parseDecimalInt32(params.n, 'params/n');
 }
 
+/** A count from the query, from 0 to `maximum`, or `fallback` when absent. */
+function countOf(text: string | undefined, field: string, maximum: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = parseDecimalInt32(text, field);
+  if (value > maximum) throw new InputError(field, `${field} must be from 0 to ${maximum}, got ${value}`);
+  return value;
+}
+
 function markLookup(reply: FastifyReply, lookup: Lookup): void {
   reply.header(CACHE_HEADER, lookup);
+}
+
+/**
+ * Answers a HEAD with a GET's status and content type and no body. No Content-Length either: it would be
+ * the length of the GET's body, which a HEAD does not pay to compute.
+ */
+function answerHead(reply: FastifyReply): void {
+  // An undefined payload skips the response schema's serializer and Fastify's Content-Length.
+  reply.type('application/json; charset=utf-8').send(undefined as never);
+}
+
+function notCompiled(term: number): HttpError {
+  return new HttpError(404, `adder ${term} is not compiled`);
 }
 
 const adders: FastifyPluginAsyncTypebox = async (app) => {
@@ -47,57 +70,21 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     if (charge !== undefined && !app.jit.has(term)) charge(request, reply);
   }
 
-  app.post(
-    '/adders',
-    {
-      bodyLimit: 1024,
-      schema: {
-        tags: ['adders'],
-        summary: 'Compile the adder for a term',
-        description:
-          'Compiles `term + x` into its own executable page. 201 with a Location the first time, 200 with ' +
-          'the same body when the adder is already compiled.',
-        body: Type.Object({ term: { ...Int32, examples: [5] } }, { additionalProperties: false }),
-        response: {
-          200: { ...AdderCreated, description: 'Already compiled', headers: cacheHeader },
-          201: { ...AdderCreated, description: 'Compiled by this request', headers: cacheHeader },
-          ...errorResponses(400, 413, 415, 429, 503),
-        },
-      },
-    },
-    (request, reply) => {
-      const { term } = request.body;
-      chargeIfCompiling(term, request, reply);
-      const { lookup } = app.jit.compile(term);
-      markLookup(reply, lookup);
-      reply.header('location', `/adders/${term}`);
-      if (lookup === 'compile') reply.code(201);
-      const details = app.jit.describe(term);
-      if (details === undefined) throw new Error(`adder ${term} vanished right after compiling`);
-      return { term, code: toHex(details.code) };
-    },
-  );
+  app.post('/adders', { bodyLimit: 1024, schema: compileSchema }, (request, reply) => {
+    const { term } = request.body;
+    chargeIfCompiling(term, request, reply);
+    const { lookup } = app.jit.compile(term);
+    markLookup(reply, lookup);
+    reply.header('location', `/adders/${term}`);
+    if (lookup === 'compile') reply.code(201);
+    const code = app.jit.codeOf(term);
+    if (code === undefined) throw new Error(`adder ${term} vanished right after compiling`);
+    return { term, code: toHex(code) };
+  });
 
   app.get(
     '/adders/:n/apply',
-    {
-      serializerCompiler: applyResultSerializerCompiler,
-      schema: {
-        tags: ['adders'],
-        summary: 'Evaluate n + x',
-        description:
-          'Compiles the adder on the first request for n, then evaluates it. Sums wrap around at int32.',
-        params: TermParams,
-        querystring: Type.Object({ x: DecimalInt32Text('The input', '37') }, { additionalProperties: false }),
-        response: {
-          200: Type.Object(
-            { term: Int32, x: Int32, result: { ...Int32, examples: [42] } },
-            { headers: cacheHeader },
-          ),
-          ...errorResponses(400, 429, 503),
-        },
-      },
-    },
+    { serializerCompiler: applyResultSerializerCompiler, schema: applySchema },
     (request, reply) => {
       const term = termOf(request.params);
       const x = parseDecimalInt32(request.query.x, 'querystring/x');
@@ -110,32 +97,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/adders/:n/apply',
-    {
-      bodyLimit: 256 * 1024,
-      serializerCompiler: batchResultSerializerCompiler,
-      schema: {
-        tags: ['adders'],
-        summary: 'Evaluate n + x for many x',
-        description: `Up to ${MAX_BATCH} inputs in one request, compiling the adder on first use.`,
-        params: TermParams,
-        body: Type.Object(
-          { xs: Type.Array(Int32, { minItems: 1, maxItems: MAX_BATCH, examples: [[1, 2, 3]] }) },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object(
-            {
-              term: Int32,
-              // Documented as the array of integers it is sent as; typed as the Int32Array the handler
-              // returns, which the route's serializer writes out as is (src/service/serializers.ts).
-              results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
-            },
-            { headers: cacheHeader },
-          ),
-          ...errorResponses(400, 413, 415, 429, 503),
-        },
-      },
-    },
+    { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
     (request, reply) => {
       const term = termOf(request.params);
       chargeIfCompiling(term, request, reply);
@@ -145,71 +107,64 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  // A HEAD of its own (Fastify's would run the GET handler and drop the body): the answer's headers cost
+  // nothing to give, whatever the registry holds.
   app.get(
     '/adders',
-    {
-      schema: {
-        tags: ['adders'],
-        summary: 'List compiled adders and the registry’s counters',
-        response: {
-          200: Type.Object({
-            stats: RegistryStats,
-            adders: Type.Array(AdderSummary, { description: 'Least recently used first' }),
-          }),
+    { exposeHeadRoute: false, onRequest: limitQueuedLargeAnswers, schema: listSchema },
+    (request) => {
+      const limit = countOf(request.query.limit, 'querystring/limit', MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT);
+      const offset = countOf(request.query.offset, 'querystring/offset', MAX_PAGE_OFFSET, 0);
+      const stats = app.jit.stats();
+      const more = limit > 0 && offset + limit < stats.live;
+      return {
+        stats,
+        adders: app.jit
+          .list(offset, limit)
+          .map((adder) => ({ ...adder, compiledAt: adder.compiledAt.toISOString() })),
+        page: {
+          offset,
+          limit,
+          total: stats.live,
+          next: more ? `/adders?offset=${offset + limit}&limit=${limit}` : null,
         },
-      },
+      };
     },
-    () => ({
-      stats: app.jit.stats(),
-      adders: app.jit.list().map((adder) => ({ ...adder, compiledAt: adder.compiledAt.toISOString() })),
-    }),
   );
+  app.head('/adders', { schema: headListSchema }, (_request, reply) => answerHead(reply));
 
   app.get(
     '/adders/:n',
-    {
-      schema: {
-        tags: ['adders'],
-        summary: 'Describe a compiled adder: its machine code and disassembly',
-        description: 'Reads the code back from the executable page and decodes it. Does not compile.',
-        params: TermParams,
-        response: { 200: AdderDetails, ...errorResponses(400, 404) },
-      },
-    },
+    { exposeHeadRoute: false, onRequest: limitQueuedLargeAnswers, schema: describeSchema },
     (request) => {
       const term = termOf(request.params);
       const details = app.jit.describe(term);
-      if (details === undefined) throw new HttpError(404, `adder ${term} is not compiled`);
+      if (details === undefined) throw notCompiled(term);
       return {
         term,
         calls: details.calls,
         compiledAt: details.compiledAt.toISOString(),
         code: toHex(details.code),
-        entries: [...ADDER_PAGE_ENTRIES],
-        disassembly: disassemble(details.code).map(({ offset, bytes, text }) => ({ offset, bytes, text })),
+        target: details.target,
+        entries: [...details.entries],
+        disassembly: details.instructions,
       };
     },
   );
+  app.head('/adders/:n', { schema: headDescribeSchema }, (request, reply) => {
+    const term = termOf(request.params);
+    if (!app.jit.has(term)) throw notCompiled(term);
+    answerHead(reply);
+  });
 
-  app.delete(
-    '/adders/:n',
-    {
-      schema: {
-        tags: ['adders'],
-        summary: 'Release an adder: its page is unmapped',
-        params: TermParams,
-        response: { 204: Type.Null({ description: 'Released' }), ...errorResponses(400, 404) },
-      },
-    },
-    (request, reply) => {
-      const term = termOf(request.params);
-      if (!app.jit.has(term)) throw new HttpError(404, `adder ${term} is not compiled`);
-      // Releasing costs the adder's owner a recompile: it is charged like one (SECURITY.md).
-      app.chargeCompile?.(request, reply);
-      app.jit.release(term);
-      reply.code(204).send(null);
-    },
-  );
+  app.delete('/adders/:n', { schema: releaseSchema }, (request, reply) => {
+    const term = termOf(request.params);
+    if (!app.jit.has(term)) throw notCompiled(term);
+    // Releasing costs the adder's owner a recompile: it is charged like one (SECURITY.md).
+    app.chargeCompile?.(request, reply);
+    app.jit.release(term);
+    reply.code(204).send(null);
+  });
 };
 
 export default adders;

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HttpError } from '../src/service/errors.js';
-import { errorResponses } from '../src/service/schemas/common.js';
+import { errorResponses, NoQuery } from '../src/service/schemas/common.js';
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -11,7 +11,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         summary: 'The process is alive',
-        response: { 200: Type.Object({ status: Type.Literal('ok', { examples: ['ok'] }) }) },
+        querystring: NoQuery,
+        response: {
+          200: Type.Object({ status: Type.Literal('ok', { examples: ['ok'] }) }),
+          ...errorResponses(),
+        },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -23,6 +27,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         summary: 'The JIT self-test passed at start and the service is not shutting down',
+        querystring: NoQuery,
         response: {
           200: Type.Object({ status: Type.Literal('ready', { examples: ['ready'] }) }),
           ...errorResponses(503),

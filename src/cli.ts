@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { toHex } from './jit/decode.js';
 import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
+import { toHex } from './jit/hex.js';
 /**
  * The `babyjit` command: the seed program, "Baby's First JIT", on the project's JIT core.
  *
@@ -93,7 +93,7 @@ export function runCli(args: readonly string[], io: CliIo = processIo): number {
     registry = new JitRegistry({ capacity: 1, blinding: blind });
     const { results } = registry.applyAll(term, inputs);
     io.stdout(results.join(' '));
-    if (showCode) io.stdout(toHex(registry.describe(term)?.code ?? new Uint8Array()));
+    if (showCode) io.stdout(toHex(registry.codeOf(term) ?? new Uint8Array()));
     return EX_OK;
   } catch (error) {
     if (error instanceof SyscallError) {

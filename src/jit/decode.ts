@@ -11,8 +11,8 @@ import {
   type OperandEncodingName,
   type OperandFacts,
   type RegisterFacts,
-  toHex,
 } from './encoding-fields.js';
+import { toHex } from './hex.js';
 import { operationFor, referenceFor } from './mnemonics.js';
 
 export {
@@ -21,7 +21,6 @@ export {
   type EncodingBits,
   type EncodingField,
   type EncodingFieldKind,
-  toHex,
 } from './encoding-fields.js';
 
 type Iced = typeof import('iced-x86');

@@ -14,6 +14,7 @@
  * objects), so this file never loads the WebAssembly decoder.
  */
 import { JitError } from './errors.js';
+import { toHex } from './hex.js';
 
 type Iced = typeof import('iced-x86');
 /** iced's OpCodeOperandKind names: where the opcode table says an operand is encoded, e.g. 'r64_or_mem'. */
@@ -152,11 +153,6 @@ export class AnnotationError extends JitError {
     this.reason = reason;
     this.bytes = toHex(bytes);
   }
-}
-
-/** Lowercase hex pairs separated by single spaces: `48 c7 c0 01 00 00 00`. */
-export function toHex(bytes: Uint8Array | readonly number[]): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(' ');
 }
 
 const binary = (value: number, width: number) => value.toString(2).padStart(width, '0');

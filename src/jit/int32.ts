@@ -27,9 +27,9 @@ export function assertInt32(value: unknown, field: string): asserts value is num
 /** Client text quoted in an error message is cut to this many characters, so an answer never echoes much. */
 export const QUOTED_INPUT_LENGTH = 24;
 
-/** `text` for an error message: cut short with an ellipsis if it is long. */
-export function excerpt(text: string): string {
-  return text.length > QUOTED_INPUT_LENGTH ? `${text.slice(0, QUOTED_INPUT_LENGTH)}…` : text;
+/** `text` for an error message: cut short with an ellipsis if it is longer than `length`. */
+export function excerpt(text: string, length = QUOTED_INPUT_LENGTH): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
 }
 
 /**

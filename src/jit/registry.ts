@@ -8,11 +8,12 @@
  */
 
 import { encodeBlindedAdderPage } from './blinding.js';
+import { type AnnotatedInstruction, annotate } from './decode.js';
 import { ReleasedError, SyscallError } from './errors.js';
 import { hostTarget } from './host.js';
 import { assertInt32, isInt32 } from './int32.js';
 import { ExecutablePage } from './page.js';
-import type { AdderPageTarget, KernelLevel } from './target.js';
+import type { AdderPageEntry, AdderPageTarget, KernelLevel } from './target.js';
 import { TermIndex } from './term-index.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY } from './x86-64/adder-page.js';
 
@@ -48,6 +49,12 @@ export interface AdderSummary {
 export interface AdderDetails extends AdderSummary {
   /** The machine code as read back from the executable page. */
   code: Uint8Array;
+  /** The target its page was generated for (target.ts), e.g. 'x86-64-avx2'. */
+  target: string;
+  /** Where each function of the page starts. */
+  entries: readonly AdderPageEntry[];
+  /** The code decoded, instruction by instruction, with its encoding fields (decode.ts). */
+  instructions: AnnotatedInstruction[];
 }
 
 export interface RegistryStats {
@@ -93,6 +100,7 @@ function adderPageCompiler(
 export class JitRegistry {
   readonly capacity: number;
   readonly level: KernelLevel;
+  readonly #target: AdderPageTarget;
   readonly #compile: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   readonly #onCompile: ((seconds: number) => void) | undefined;
   /** Term → entry, allocating nothing per compile (term-index.ts says why not a Map). */
@@ -120,8 +128,8 @@ export class JitRegistry {
     this.capacity = capacity;
     this.#entries = new TermIndex<Entry>(capacity);
     this.level = options.level ?? 'scalar';
-    const target = hostTarget(this.level);
-    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false, target);
+    this.#target = hostTarget(this.level);
+    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false, this.#target);
     this.#onCompile = options.onCompile;
   }
 
@@ -161,22 +169,39 @@ export class JitRegistry {
     return { results, lookup };
   }
 
-  /** The adder for `term` with its code read back from its page, or undefined. Does not count as a use. */
+  /**
+   * The adder for `term` with its code read back from its page and decoded, or undefined. Does not count
+   * as a use.
+   */
   describe(term: number): AdderDetails | undefined {
-    this.#assertUsable();
+    const code = this.codeOf(term);
     const entry = this.#entries.get(term);
-    if (entry === undefined) return undefined;
-    return { ...summarise(entry), code: entry.page.readCode() };
+    if (code === undefined || entry === undefined) return undefined;
+    return {
+      ...summarise(entry),
+      code,
+      target: this.#target.name,
+      entries: this.#target.entries,
+      instructions: annotate(code),
+    };
+  }
+
+  /** The machine code of `term`'s adder, read back from its page, or undefined. Does not count as a use. */
+  codeOf(term: number): Uint8Array | undefined {
+    this.#assertUsable();
+    return this.#entries.get(term)?.page.readCode();
   }
 
   has(term: number): boolean {
     return this.#entries.has(term);
   }
 
-  /** Live adders, least recently used first. */
-  list(): AdderSummary[] {
+  /** Live adders, least recently used first: `limit` of them at most, from the `offset`th on. */
+  list(offset = 0, limit = Number.POSITIVE_INFINITY): AdderSummary[] {
     const adders: AdderSummary[] = [];
-    for (let entry = this.#oldest; entry !== undefined; entry = entry.newer) adders.push(summarise(entry));
+    let entry = this.#oldest;
+    for (let skipped = 0; entry !== undefined && skipped < offset; skipped += 1) entry = entry.newer;
+    for (; entry !== undefined && adders.length < limit; entry = entry.newer) adders.push(summarise(entry));
     return adders;
   }
 
@@ -192,13 +217,11 @@ export class JitRegistry {
 
   stats(): RegistryStats {
     const live = this.#entries.size;
-    let mappedBytes = 0;
-    for (let entry = this.#oldest; entry !== undefined; entry = entry.newer)
-      mappedBytes += entry.page.mappedBytes;
     return {
       capacity: this.capacity,
       live,
-      mappedBytes,
+      // Every adder holds one page (and a guard page, which maps no memory).
+      mappedBytes: live === 0 ? 0 : live * (this.#oldest as Entry).page.mappedBytes,
       compiles: this.#compiles,
       hits: this.#hits,
       misses: this.#misses,

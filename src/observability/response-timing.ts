@@ -79,7 +79,8 @@ export function createTimedServer(
     }
   }
   const server = createServer(
-    { IncomingMessage: TimedRequest, ServerResponse: ObservedResponse },
+    // The service answers a request without Host itself, in its error shape (connection-guard.ts).
+    { IncomingMessage: TimedRequest, ServerResponse: ObservedResponse, requireHostHeader: false },
     handler as (request: TimedRequest, response: ObservedResponse) => void,
   ) as unknown as Server;
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;

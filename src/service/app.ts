@@ -15,7 +15,9 @@ import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
 import { answerClientError } from './client-errors.js';
+import { guardConnections } from './connection-guard.js';
 import errorsPlugin, { replyWithError } from './errors.js';
+import { parseJsonBodiesAsWritten } from './json-body.js';
 import compileQuotaPlugin from './plugins/app/compile-quota.js';
 import jitPlugin from './plugins/app/jit.js';
 import metricsPlugin from './plugins/app/metrics.js';
@@ -68,6 +70,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     logController: new RequestLogController(log),
     // Bodies are small JSON documents; routes set tighter limits of their own.
     bodyLimit: 256 * 1024,
+    // The service answers a request without Host itself, in its error shape (connection-guard.ts).
+    http: { requireHostHeader: false },
     ajv: {
       customOptions: {
         // Never coerce: "5" is not an integer body field, and path/query integers are parsed strictly
@@ -78,7 +82,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       },
     },
     schemaErrorFormatter: formatValidationError,
-    // A path longer than this cannot hold an int32; refuse it early (404).
+    // A path segment longer than this cannot hold a term: refused before routing (414). Segments of 12 to
+    // 64 characters reach the route's schema, which refuses them with a 400 naming the parameter.
     routerOptions: { maxParamLength: 64 },
     // While closing, a request on a connection the server had accepted is served, not refused: the
     // listening socket is closed first and /readyz answers 503, so load balancers stop sending, and the
@@ -97,6 +102,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
   app.removeContentTypeParser('text/plain');
+  parseJsonBodiesAsWritten(app);
+  guardConnections(app, app.server);
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
   await app.register(jitPlugin, {

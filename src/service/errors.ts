@@ -10,6 +10,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ExecutableMemoryDeniedError, InputError, ReleasedError, SyscallError } from '../jit/errors.js';
+import { excerpt } from '../jit/int32.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -33,11 +34,24 @@ export class HttpError extends Error {
 /** All a client learns of a fault of the service: the details are in the log. */
 export const INTERNAL_ERROR_MESSAGE = 'internal error; it has been logged';
 
-function classify(error: FastifyError | Error): ErrorBody {
+/**
+ * Messages of Fastify's own errors that would quote the client's input back whole (a path of any length,
+ * a content type): the client knows what it sent, and an answer never echoes more than a short excerpt.
+ */
+const FRAMEWORK_MESSAGES: Record<string, (error: FastifyError, request: FastifyRequest) => string> = {
+  FST_ERR_BAD_URL: () => 'the request path is not a valid URL (it has a malformed percent-encoding)',
+  FST_ERR_MAX_PARAM_LENGTH: () => 'a path segment is longer than 64 characters: no term is that long',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) =>
+    `content type ${JSON.stringify(excerpt(request.headers['content-type'] ?? '', 64))} is not accepted here: ` +
+    'send application/json',
+};
+
+function classify(error: FastifyError | Error, request: FastifyRequest): ErrorBody {
   // Fastify's errors and HttpError say their status.
   const statusCode = (error as FastifyError).statusCode;
   if (typeof statusCode === 'number' && ((statusCode >= 400 && statusCode < 500) || statusCode === 503)) {
-    return errorBody(statusCode, error.message);
+    const message = FRAMEWORK_MESSAGES[(error as FastifyError).code]?.(error as FastifyError, request);
+    return errorBody(statusCode, message ?? error.message);
   }
   // The JIT core's InputError names the field and what it accepts: the client sent something else.
   if (error instanceof InputError) return errorBody(400, error.message);
@@ -55,7 +69,7 @@ function classify(error: FastifyError | Error): ErrorBody {
 
 /** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */
 export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  const body = classify(error);
+  const body = classify(error, request);
   // The service's logger: request.log writes nothing above debug (logger.ts).
   const log = request.server.log;
   if (body.statusCode === 500) log.error({ reqId: request.id, err: error }, 'request failed');
@@ -78,7 +92,9 @@ export function replyWithError(error: FastifyError | Error, request: FastifyRequ
 async function errorsPlugin(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
+    reply
+      .code(404)
+      .send(errorBody(404, `no route for ${request.method} ${excerpt(request.url.split('?')[0] ?? '')}`)),
   );
 }
 

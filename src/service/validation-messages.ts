@@ -3,19 +3,22 @@
  * accepts. Fastify answers it as a 400 with the common error shape.
  */
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { DECIMAL_INTEGER_PATTERN, INT32_MAX, INT32_MIN } from '../jit/int32.js';
+import { DECIMAL_INTEGER_PATTERN, excerpt, INT32_MAX, INT32_MIN } from '../jit/int32.js';
+import { DECIMAL_COUNT_PATTERN } from './schemas/common.js';
 
 function describe(error: FastifySchemaValidationError): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'pattern':
-      return params.pattern === DECIMAL_INTEGER_PATTERN
-        ? `must be a decimal integer from ${INT32_MIN} to ${INT32_MAX} (digits with an optional leading minus)`
-        : (error.message ?? 'is malformed');
+      if (params.pattern === DECIMAL_INTEGER_PATTERN) {
+        return `must be a decimal integer from ${INT32_MIN} to ${INT32_MAX} (digits with an optional leading minus)`;
+      }
+      if (params.pattern === DECIMAL_COUNT_PATTERN) return 'must be a decimal integer from 0 (digits only)';
+      return error.message ?? 'is malformed';
     case 'required':
       return `must have the property '${String(params.missingProperty)}'`;
     case 'additionalProperties':
-      return `must not have the property '${String(params.additionalProperty)}'`;
+      return `must not have the property ${JSON.stringify(excerpt(String(params.additionalProperty)))}`;
     case 'type':
       return params.type === 'string'
         ? 'must be given exactly once, as a decimal integer'
@@ -25,6 +28,8 @@ function describe(error: FastifySchemaValidationError): string {
       return `must be from ${INT32_MIN} to ${INT32_MAX}`;
     case 'minLength':
       return 'must not be empty';
+    case 'maxLength':
+      return `must be at most ${String(params.limit)} characters long`;
     default:
       return error.message ?? 'is invalid';
   }

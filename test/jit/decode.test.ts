@@ -8,9 +8,9 @@ import {
   annotate,
   disassemble,
   type EncodingField,
-  toHex,
 } from '../../src/jit/decode.js';
 import { checkTiling, type DecodedFacts } from '../../src/jit/encoding-fields.js';
+import { toHex } from '../../src/jit/hex.js';
 import { BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 import { encodeCallGates } from '../../src/jit/x86-64/call-gates.js';
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { anonymousReadExecutePages } from '../../harness/maps.js';
-import { CACHE_HEADER, MAX_BATCH } from '../../routes/adders.js';
-import { toHex } from '../../src/jit/decode.js';
 import { SyscallError } from '../../src/jit/errors.js';
+import { toHex } from '../../src/jit/hex.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+import { CACHE_HEADER, MAX_BATCH } from '../../src/service/schemas/adders.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 
 describe('adders API', () => {
@@ -148,7 +148,12 @@ describe('adders API', () => {
         { name: 'apply', offset: 0, signature: 'int32_t apply(int32_t x)' },
         { name: 'applyAll', offset: 16, signature: 'void applyAll(int32_t *xs, size_t n)' },
       ]);
-      assert.deepEqual(response.body.disassembly.slice(0, 4), [
+      const plain = (instruction: { offset: number; bytes: string; text: string }) => ({
+        offset: instruction.offset,
+        bytes: instruction.bytes,
+        text: instruction.text,
+      });
+      assert.deepEqual(response.body.disassembly.slice(0, 4).map(plain), [
         { offset: 0, bytes: '48 c7 c0 ff ff ff 7f', text: 'mov rax, 0x7fffffff' },
         { offset: 7, bytes: '48 01 f8', text: 'add rax, rdi' },
         { offset: 10, bytes: 'c3', text: 'ret' },

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { anonymousReadExecutePages } from '../../harness/maps.js';
-import { MAX_BATCH } from '../../routes/adders.js';
 import { pageSize } from '../../src/jit/libc.js';
+import { MAX_BATCH } from '../../src/service/schemas/adders.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 
 describe('bad input', () => {
@@ -64,7 +64,11 @@ describe('bad input', () => {
       await expectError(t.http.get('/adders/2147483648'), 400, /^params\/n/);
     });
     it('answers 414 for a path parameter too long to hold any int32', () =>
-      expectError(t.http.get(`/adders/${'9'.repeat(200)}/apply?x=1`), 414, /max param length/));
+      expectError(
+        t.http.get(`/adders/${'9'.repeat(200)}/apply?x=1`),
+        414,
+        /^a path segment is longer than 64 characters/,
+      ));
     it('answers 400 for a malformed percent-encoding', () =>
       expectError(t.http.get('/adders/%E0%A4%A/apply?x=1'), 400, /./));
   });
@@ -86,7 +90,7 @@ describe('bad input', () => {
       expectError(
         t.http.get('/adders/1/apply?x=1&debug=1'),
         400,
-        /^querystring must not have the property 'debug'/,
+        /^querystring must not have the property "debug"/,
       ));
   });
 
@@ -108,11 +112,11 @@ describe('bad input', () => {
         400,
         /^body\/term must be from -2147483648 to 2147483647/,
       );
-      await expectError(compile({ term: -1e300 }), 400, /^body\/term must be from/);
+      await expectError(compile({ term: -2147483649 }), 400, /^body\/term must be from/);
     });
     it('rejects a missing term', () => expectError(compile({}), 400, /^body must have the property 'term'/));
     it('rejects unknown fields', () =>
-      expectError(compile({ term: 1, x: 2 }), 400, /^body must not have the property 'x'/));
+      expectError(compile({ term: 1, x: 2 }), 400, /^body must not have the property "x"/));
     it('rejects a body that is not an object', async () => {
       await expectError(compile([1]), 400, /^body must be of type object/);
     });
@@ -123,17 +127,21 @@ describe('bad input', () => {
         /JSON/,
       ));
     it('rejects an empty JSON body', () =>
-      expectError(t.http.post('/adders').set('content-type', 'application/json').send(''), 400, /empty/i));
+      expectError(
+        t.http.post('/adders').set('content-type', 'application/json').send(''),
+        400,
+        /^body must be of type object/,
+      ));
     it('rejects an unsupported content type with 415', async () => {
       await expectError(
         t.http.post('/adders').set('content-type', 'text/plain').send('term=1'),
         415,
-        /Unsupported/,
+        /^content type "text\/plain" is not accepted here: send application\/json$/,
       );
       await expectError(
         t.http.post('/adders').set('content-type', 'application/x-www-form-urlencoded').send('term=1'),
         415,
-        /Unsupported/,
+        /^content type "application\/x-www-form-urlencoded" is not accepted here/,
       );
     });
     it('rejects an oversized body with 413', async () => {

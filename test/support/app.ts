@@ -9,8 +9,13 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
-export async function startTestApp(options: AppOptions = {}): Promise<TestApp> {
+/** Builds the app (`configure` may add hooks before it starts) and listens on a free loopback port. */
+export async function startTestApp(
+  options: AppOptions = {},
+  configure?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
   const app = await buildApp(options);
+  configure?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');

@@ -1,6 +1,20 @@
-/** TypeBox schemas of the adders resource: what its routes answer. */
+/**
+ * The adders resource's schemas: every route's parameters, query, body and answers. Fastify compiles them
+ * once at start into its validators and serialisers, the handlers take their types from them, and the
+ * OpenAPI document is generated from them.
+ */
 import { Type } from 'typebox';
-import { Int32 } from './common.js';
+import { DecimalCount, DecimalInt32Text, errorResponses, Int32, NoQuery } from './common.js';
+
+/** Response header saying whether this request found the adder compiled (`hit`) or compiled it. */
+export const CACHE_HEADER = 'x-jit-cache';
+/** The most inputs one JSON batch may hold. */
+export const MAX_BATCH = 10_000;
+/** GET /adders: adders listed per page unless the query says otherwise, and at most. */
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+/** The largest offset a query may give: beyond any capacity the service accepts. */
+export const MAX_PAGE_OFFSET = 1_048_576;
 
 export const MachineCode = Type.String({
   description:
@@ -14,28 +28,73 @@ export const MachineCode = Type.String({
   ],
 });
 
-export const AdderCreated = Type.Object({
-  term: Int32,
-  code: MachineCode,
-});
+const TermParams = Type.Object({ n: DecimalInt32Text('The adder’s term', '5') });
 
-export const Instruction = Type.Object({
-  offset: Type.Integer({ description: 'Offset from the start of the code, in bytes', examples: [0] }),
-  bytes: Type.String({ examples: ['b8 3a 1c 5e 9d'] }),
-  text: Type.String({ description: 'Intel syntax', examples: ['mov eax, -0x62a1e3c6'] }),
-});
+const cacheHeader = {
+  [CACHE_HEADER]: Type.Union([Type.Literal('hit'), Type.Literal('compile')], {
+    description: '`hit` if the adder was already compiled, `compile` if this request compiled it',
+  }),
+};
 
-export const AdderSummary = Type.Object({
+const AdderCreated = Type.Object({ term: Int32, code: MachineCode });
+
+const AdderSummary = Type.Object({
   term: Int32,
   calls: Type.Integer({ minimum: 0, description: 'Inputs evaluated by this adder', examples: [3] }),
   compiledAt: Type.String({ format: 'date-time', examples: ['2026-11-24T12:00:00.000Z'] }),
 });
 
-export const AdderDetails = Type.Object({
+const EncodingField = Type.Object(
+  {
+    kind: Type.Union([
+      Type.Literal('prefix'),
+      Type.Literal('rex'),
+      Type.Literal('vex'),
+      Type.Literal('opcode'),
+      Type.Literal('modrm'),
+      Type.Literal('sib'),
+      Type.Literal('displacement'),
+      Type.Literal('immediate'),
+    ]),
+    offset: Type.Integer({ description: 'Offset of the field in the instruction', examples: [0] }),
+    length: Type.Integer({ examples: [1] }),
+    bytes: Type.String({ examples: ['48'] }),
+    bits: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({ examples: ['W'] }),
+          value: Type.String({ examples: ['1'] }),
+          meaning: Type.String({ examples: ['64-bit operand size'] }),
+        }),
+      ),
+    ),
+    description: Type.String({ examples: ['REX 0100 1000: REX.W, 64-bit operand size'] }),
+  },
+  { description: 'One encoding field of an instruction, as the decoder reads it' },
+);
+
+const Instruction = Type.Object({
+  offset: Type.Integer({ description: 'Offset from the start of the code, in bytes', examples: [0] }),
+  bytes: Type.String({ examples: ['b8 3a 1c 5e 9d'] }),
+  text: Type.String({ description: 'Intel syntax', examples: ['mov eax, -0x62a1e3c6'] }),
+  length: Type.Integer({ examples: [5] }),
+  mnemonic: Type.String({ description: "iced-x86's name for the mnemonic", examples: ['Mov'] }),
+  opCodeString: Type.String({ description: 'The opcode in Intel SDM notation', examples: ['B8+rd id'] }),
+  instructionString: Type.String({ examples: ['MOV r32, imm32'] }),
+  reference: Type.Union([Type.String({ format: 'uri' }), Type.Null()], {
+    description: 'A reference page for the mnemonic, or null',
+    examples: ['https://www.felixcloutier.com/x86/mov'],
+  }),
+  operation: Type.String({ description: 'What it does, in plain words', examples: ['eax ← -0x62a1e3c6'] }),
+  fields: Type.Array(EncodingField, { description: 'The fields, in order, tiling the instruction exactly' }),
+});
+
+const AdderDetails = Type.Object({
   term: Int32,
   calls: AdderSummary.properties.calls,
   compiledAt: AdderSummary.properties.compiledAt,
   code: MachineCode,
+  target: Type.String({ description: 'What the page was generated for', examples: ['x86-64-avx2'] }),
   entries: Type.Array(
     Type.Object({
       name: Type.String({ examples: ['apply'] }),
@@ -45,11 +104,11 @@ export const AdderDetails = Type.Object({
     { description: 'Where each function of the page starts in its code' },
   ),
   disassembly: Type.Array(Instruction, {
-    description: 'Decoded by iced-x86 from the bytes in the executable page',
+    description: 'Decoded by iced-x86 from the bytes in the executable page, with their encoding fields',
   }),
 });
 
-export const RegistryStats = Type.Object({
+const RegistryStats = Type.Object({
   capacity: Type.Integer({ examples: [4096] }),
   live: Type.Integer({ description: 'Adders compiled and mapped now', examples: [1] }),
   mappedBytes: Type.Integer({ description: 'Executable memory held by live adders', examples: [4096] }),
@@ -64,3 +123,137 @@ export const RegistryStats = Type.Object({
   }),
   releases: Type.Integer({ description: 'Adders deleted through the API', examples: [0] }),
 });
+
+const tags = ['adders'];
+
+export const compileSchema = {
+  tags,
+  summary: 'Compile the adder for a term',
+  description:
+    'Compiles `term + x` into its own executable page. 201 with a Location the first time, 200 with the ' +
+    'same body when the adder is already compiled. `term` is a JSON integer written as one: no fraction ' +
+    'or exponent (`5.0`, `5e0` are refused).',
+  querystring: NoQuery,
+  body: Type.Object({ term: { ...Int32, examples: [5] } }, { additionalProperties: false }),
+  response: {
+    200: { ...AdderCreated, description: 'Already compiled', headers: cacheHeader },
+    201: { ...AdderCreated, description: 'Compiled by this request', headers: cacheHeader },
+    ...errorResponses(413, 415, 429, 503),
+  },
+};
+
+export const applySchema = {
+  tags,
+  summary: 'Evaluate n + x',
+  description: 'Compiles the adder on the first request for n, then evaluates it. Sums wrap around at int32.',
+  params: TermParams,
+  querystring: Type.Object({ x: DecimalInt32Text('The input', '37') }, { additionalProperties: false }),
+  response: {
+    200: Type.Object(
+      { term: Int32, x: Int32, result: { ...Int32, examples: [42] } },
+      { headers: cacheHeader },
+    ),
+    ...errorResponses(414, 429, 503),
+  },
+};
+
+export const applyAllSchema = {
+  tags,
+  summary: 'Evaluate n + x for many x',
+  description:
+    `Up to ${MAX_BATCH} inputs in one request, compiling the adder on first use. Each input is a JSON ` +
+    'integer written as one: no fraction or exponent.',
+  params: TermParams,
+  querystring: NoQuery,
+  body: Type.Object(
+    { xs: Type.Array(Int32, { minItems: 1, maxItems: MAX_BATCH, examples: [[1, 2, 3]] }) },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object(
+      {
+        term: Int32,
+        // Documented as the array of integers it is sent as; typed as the Int32Array the handler returns,
+        // which the route's serializer writes out as is (src/service/serializers.ts).
+        results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
+      },
+      { headers: cacheHeader },
+    ),
+    ...errorResponses(413, 414, 415, 429, 503),
+  },
+};
+
+const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      DecimalCount(
+        `Adders to list, ${DEFAULT_PAGE_LIMIT} unless given; 0 for the counters alone`,
+        MAX_PAGE_LIMIT,
+        '100',
+      ),
+    ),
+    offset: Type.Optional(DecimalCount('Adders to skip, least recently used first', MAX_PAGE_OFFSET, '0')),
+  },
+  { additionalProperties: false },
+);
+
+export const listSchema = {
+  tags,
+  summary: 'List compiled adders, a page at a time, with the registry’s counters',
+  querystring: ListQuery,
+  response: {
+    200: Type.Object({
+      stats: RegistryStats,
+      adders: Type.Array(AdderSummary, { description: 'Least recently used first' }),
+      page: Type.Object({
+        offset: Type.Integer({ examples: [0] }),
+        limit: Type.Integer({ examples: [100] }),
+        total: Type.Integer({ description: 'Adders live now', examples: [2] }),
+        next: Type.Union([Type.String(), Type.Null()], {
+          description: 'The path of the next page, or null on the last',
+          examples: ['/adders?offset=100&limit=100'],
+        }),
+      }),
+    }),
+    ...errorResponses(503),
+  },
+};
+
+export const headListSchema = {
+  tags,
+  summary: 'Whether the adders resource answers, without its body (costs nothing)',
+  querystring: ListQuery,
+  response: {
+    200: Type.Null({ description: 'The headers of a GET, without a body' }),
+    ...errorResponses(503),
+  },
+};
+
+export const describeSchema = {
+  tags,
+  summary: 'Describe a compiled adder: its machine code, decoded and annotated',
+  description:
+    'Reads the code back from the executable page and decodes it with iced-x86: what the CPU will run, ' +
+    'each instruction split into its encoding fields. Does not compile.',
+  params: TermParams,
+  querystring: NoQuery,
+  response: { 200: AdderDetails, ...errorResponses(404, 414, 503) },
+};
+
+export const headDescribeSchema = {
+  tags,
+  summary: 'Whether an adder is compiled, without decoding it (costs one lookup)',
+  params: TermParams,
+  querystring: NoQuery,
+  response: { 200: Type.Null({ description: 'Compiled' }), ...errorResponses(404, 414, 503) },
+};
+
+export const releaseSchema = {
+  tags,
+  summary: 'Release an adder: its page is unmapped',
+  description:
+    'Costs the client one compile of its quota, as the adder’s owner will pay one to compile it again.',
+  params: TermParams,
+  querystring: NoQuery,
+  response: { 204: Type.Null({ description: 'Released' }), ...errorResponses(404, 413, 414, 415, 429, 503) },
+};

@@ -32,5 +32,44 @@ export const ErrorResponse = Type.Object(
   { $id: 'ErrorResponse', description: 'Every error has this shape' },
 );
 
+/** What each status means on any route that can answer it, for the OpenAPI document. */
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'A request the service cannot take: malformed HTTP, or a parameter, query or body field it refuses (the message names it)',
+  404: 'No such adder (it is not compiled)',
+  408: 'The request did not arrive in full within the request timeout',
+  413: 'The body is larger than the route accepts',
+  414: 'A path segment longer than 64 characters',
+  415: 'A body in a content type the route does not take',
+  417: 'An Expect header other than 100-continue',
+  429: 'The client is over its compile quota; Retry-After says when it may compile again',
+  431: 'The request headers are larger than the server accepts',
+  500: 'A fault of the service itself; the details are in its log',
+  503: 'Overloaded (Retry-After), out of memory for a new page, or shutting down; retry later',
+};
+
+/** Statuses any request can get, whatever its route: the HTTP layer's refusals and the service's faults. */
+const EVERY_ROUTE = [400, 408, 417, 431, 500];
+
+/** The error responses of a route: `codes` of its own, and those every route can answer. */
 export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, Type.Ref('ErrorResponse')]));
+  Object.fromEntries(
+    [...new Set([...codes, ...EVERY_ROUTE])]
+      .sort((a, b) => a - b)
+      .map((code) => [code, Type.Ref('ErrorResponse', { description: ERROR_DESCRIPTIONS[code] })]),
+  );
+
+/** A query that takes no parameter: any given is refused (400), as the README promises. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/** Digits only: a count written in decimal. */
+export const DECIMAL_COUNT_PATTERN = '^[0-9]+$';
+
+/** A non-negative decimal integer in a query, up to `maximum`; the route parses it strictly. */
+export const DecimalCount = (description: string, maximum: number, example: string) =>
+  Type.String({
+    pattern: DECIMAL_COUNT_PATTERN,
+    minLength: 1,
+    maxLength: String(maximum).length,
+    description: `${description}: a decimal integer from 0 to ${maximum}`,
+    examples: [example],
+  });

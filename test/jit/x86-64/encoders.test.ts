@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { disassemble, toHex } from '../../../src/jit/decode.js';
+import { disassemble } from '../../../src/jit/decode.js';
+import { toHex } from '../../../src/jit/hex.js';
 import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,

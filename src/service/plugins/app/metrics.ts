@@ -12,6 +12,8 @@ import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServiceMetrics } from '../../../observability/metrics.js';
 import { nameRoute, UNMATCHED_ROUTE } from '../../../observability/response-timing.js';
+import { limitQueuedLargeAnswers } from '../../connection-guard.js';
+import { NoQuery } from '../../schemas/common.js';
 
 async function metricsPlugin(app: FastifyInstance, options: { metrics: ServiceMetrics }): Promise<void> {
   const { metrics } = options;
@@ -31,10 +33,14 @@ async function metricsPlugin(app: FastifyInstance, options: { metrics: ServiceMe
     done();
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    { onRequest: limitQueuedLargeAnswers, schema: { hide: true, querystring: NoQuery } },
+    async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
 }
 
 export default fp(metricsPlugin, { name: 'babyjit-metrics', fastify: '5.x' });

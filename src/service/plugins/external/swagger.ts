@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { limitQueuedLargeAnswers } from '../../connection-guard.js';
+import { NoQuery } from '../../schemas/common.js';
 
 async function docsPlugin(app: FastifyInstance, options: { version: string }): Promise<void> {
   await app.register(swagger, {
@@ -23,8 +25,14 @@ async function docsPlugin(app: FastifyInstance, options: { version: string }): P
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The documents are large answers: pipelined, they are bounded like the list (connection-guard.ts).
+  await app.register(async (documents) => {
+    documents.addHook('onRequest', limitQueuedLargeAnswers);
+    await documents.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
+    documents.get('/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () =>
+      app.swagger(),
+    );
+  });
 }
 
 export default fp(docsPlugin, { name: 'babyjit-docs', fastify: '5.x' });
