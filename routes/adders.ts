@@ -23,6 +23,7 @@ import {
   describeSchema,
   headDescribeSchema,
   headListSchema,
+  lifeSchema,
   listSchema,
   MAX_PAGE_LIMIT,
   MAX_PAGE_OFFSET,
@@ -148,6 +149,10 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         target: details.target,
         entries: [...details.entries],
         disassembly: details.instructions,
+        page: { bytes: details.pageBytes, codeBytes: details.codeBytes },
+        blinding: details.blinding ?? null,
+        termBytesAt: details.termBytesAt,
+        life: details.life,
       };
     },
   );
@@ -155,6 +160,13 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     const term = termOf(request.params);
     if (!app.jit.has(term)) throw notCompiled(term);
     answerHead(reply);
+  });
+
+  app.get('/adders/:n/life', { schema: lifeSchema }, (request) => {
+    const term = termOf(request.params);
+    const life = app.jit.life(term);
+    if (life === undefined) throw new HttpError(404, `the service has no record of a page for adder ${term}`);
+    return life;
   });
 
   app.delete('/adders/:n', { schema: releaseSchema }, (request, reply) => {

@@ -29,6 +29,14 @@ import {
 import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates } from './x86-64/call-gates.js';
 import { INT3 } from './x86-64/instructions.js';
 
+/**
+ * How long the steps of the latest seal or reseal took, in microseconds: [0] getting the page read+write
+ * (for a seal: mapping it and its guard page; for a reseal: the mprotect that drops execute), [1] writing
+ * the code, [2] sealing it read+execute. Read right after the call (the registry keeps them as the page's
+ * life): a shared array rather than an object per compile, which would be garbage for V8 to collect.
+ */
+export const lastSealTimings = new Float64Array(3);
+
 interface CallGates {
   int32: (x: number, target: number) => number;
   int32Array: (xs: Int32Array, length: number, target: number) => void;
@@ -50,6 +58,7 @@ export class ExecutablePage {
   static seal(code: Uint8Array): ExecutablePage {
     const length = pageSize();
     assertFitsInPage(code, length);
+    const started = performance.now();
     // The page and, right after it, its guard page: no access at all. Code that ran off the end of the
     // page would fault there instead of running into whatever is mapped next. And the page is then never
     // adjacent to another page with its protections, so the kernel keeps it in a memory area (VMA) of its
@@ -57,7 +66,7 @@ export class ExecutablePage {
     // out of a merged run of adder pages and merge it back, which profiling showed to be half of their cost.
     const address = mapReadWrite(length + length);
     // The page is read+write already; its guard page is made inaccessible.
-    ExecutablePage.#writeAndSeal(address, length, code, () => protectNone(address + length, length));
+    ExecutablePage.#writeAndSeal(address, length, code, started, () => protectNone(address + length, length));
     return new ExecutablePage(address, length, code.length);
   }
 
@@ -72,26 +81,39 @@ export class ExecutablePage {
     const address = previous.#address;
     const length = previous.#length;
     assertFitsInPage(code, length);
+    const started = performance.now();
     previous.#released = true;
     let bytes = code;
     if (code.length < previous.#codeLength) {
       bytes = new Uint8Array(previous.#codeLength).fill(INT3);
       bytes.set(code);
     }
-    ExecutablePage.#writeAndSeal(address, length, bytes, () => makeReadWrite(address, length));
+    ExecutablePage.#writeAndSeal(address, length, bytes, started, () => makeReadWrite(address, length));
     return new ExecutablePage(address, length, code.length);
   }
 
   /**
    * The steps seal and reseal share: `prepare` (which leaves the page read+write, never executable),
-   * copy `bytes` to the page's start, seal it read+execute. If any step fails the page and its guard are
-   * unmapped and the error thrown, so a failure never leaves a page behind.
+   * copy `bytes` to the page's start, seal it read+execute, timed from `started` (lastSealTimings). If any
+   * step fails the page and its guard are unmapped and the error thrown, so a failure never leaves a page
+   * behind.
    */
-  static #writeAndSeal(address: number, length: number, bytes: Uint8Array, prepare: () => void): void {
+  static #writeAndSeal(
+    address: number,
+    length: number,
+    bytes: Uint8Array,
+    started: number,
+    prepare: () => void,
+  ): void {
     try {
       prepare();
+      const prepared = performance.now();
       copyToAddress(address, bytes);
+      const written = performance.now();
       sealReadExecute(address, length);
+      lastSealTimings[0] = (prepared - started) * 1000;
+      lastSealTimings[1] = (written - prepared) * 1000;
+      lastSealTimings[2] = (performance.now() - written) * 1000;
     } catch (error) {
       throwAfterCleanup(error, () => unmap(address, length + length));
     }
@@ -99,6 +121,11 @@ export class ExecutablePage {
 
   get released(): boolean {
     return this.#released;
+  }
+
+  /** How many bytes of code the page holds, from its start. */
+  get codeLength(): number {
+    return this.#codeLength;
   }
 
   /** Bytes of memory this page can execute (one page; its guard page maps no memory and is not counted). */

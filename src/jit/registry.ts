@@ -12,7 +12,7 @@ import { type AnnotatedInstruction, annotate } from './decode.js';
 import { ReleasedError, SyscallError } from './errors.js';
 import { hostTarget } from './host.js';
 import { assertInt32, isInt32 } from './int32.js';
-import { ExecutablePage } from './page.js';
+import { ExecutablePage, lastSealTimings } from './page.js';
 import type { AdderPageEntry, AdderPageTarget, KernelLevel } from './target.js';
 import { TermIndex } from './term-index.js';
 import { ADDER_ENTRY, BATCH_ADDER_ENTRY } from './x86-64/adder-page.js';
@@ -46,6 +46,26 @@ export interface AdderSummary {
   compiledAt: Date;
 }
 
+/** One step of a page's life, as the registry saw it happen. */
+export interface PageStep {
+  step: 'mapped' | 'recycled' | 'written' | 'sealed' | 'called' | 'evicted' | 'unmapped';
+  /** The page's protection after the step: `rw-`, `r-x`, or `none` once it is unmapped. */
+  protection: 'rw-' | 'r-x' | 'none';
+  /** How long the step took, in microseconds, where it was measured. */
+  durationUs: number | null;
+  /** mapped: the page and its guard page (bytes); written: the code's bytes; called: the calls. */
+  count?: number;
+  /** recycled: the term whose evicted page this one was; evicted: the term it went on to hold. */
+  term?: number;
+}
+
+export interface PageLife {
+  term: number;
+  /** Whether the page still holds this term's adder. */
+  live: boolean;
+  steps: PageStep[];
+}
+
 export interface AdderDetails extends AdderSummary {
   /** The machine code as read back from the executable page. */
   code: Uint8Array;
@@ -55,6 +75,14 @@ export interface AdderDetails extends AdderSummary {
   entries: readonly AdderPageEntry[];
   /** The code decoded, instruction by instruction, with its encoding fields (decode.ts). */
   instructions: AnnotatedInstruction[];
+  /** The page's size, and how many of its bytes the code fills. */
+  pageBytes: number;
+  codeBytes: number;
+  /** With blinding, the key and `term ^ key` the page holds instead of the term; undefined without. */
+  blinding: { key: number; blindedTerm: number } | undefined;
+  /** Where the term's own four bytes appear in the code, little-endian, if anywhere. */
+  termBytesAt: number[];
+  life: PageLife;
 }
 
 export interface RegistryStats {
@@ -76,16 +104,43 @@ export interface RegistryStats {
 /** What a lookup did: found the adder (`hit`) or compiled it on this request (`compile`). */
 export type Lookup = 'hit' | 'compile';
 
-interface Entry {
+/**
+ * How a page came to hold its adder, as measured (page.ts's lastSealTimings): plain numbers in objects
+ * that are reused, so that keeping every page's life costs no allocation per compile.
+ */
+interface Origin {
   term: number;
-  page: ExecutablePage;
   calls: number;
   /** Milliseconds since the epoch; the Date is made when a caller asks, not on every compile. */
   compiledAtMs: number;
+  /** Whether the page was recycled from an evicted adder (rather than mapped fresh), and that adder's term. */
+  recycled: boolean;
+  recycledFrom: number;
+  preparedUs: number;
+  writtenUs: number;
+  sealedUs: number;
+  codeBytes: number;
+}
+
+interface Entry extends Origin {
+  page: ExecutablePage;
   /** Neighbours in the recency order: the entry used just before this one, and just after. */
   older: Entry | undefined;
   newer: Entry | undefined;
 }
+
+/** A page's life after its adder left the registry: how it ended, too. */
+interface EndedLife extends Origin {
+  /** `evicted`: the page went on to hold another term's adder; `released`: it was unmapped. */
+  ending: 'evicted' | 'released';
+  /** The term whose adder the page went on to hold (evicted). */
+  handedTo: number;
+  /** How long munmap took (released). */
+  unmapUs: number;
+}
+
+/** Ended lives kept, so that a page's life can be shown after its adder has gone. */
+const ENDED_LIVES_KEPT = 64;
 
 function adderPageCompiler(
   blinding: boolean,
@@ -112,6 +167,10 @@ export class JitRegistry {
   // 4.77 µs with 4,096 adders compiled that way, 68 ns with the list (`npm run bench:jit`).
   #oldest: Entry | undefined;
   #newest: Entry | undefined;
+  readonly #blinding: boolean;
+  /** The last ENDED_LIVES_KEPT ended lives, a ring written at #nextEnded. */
+  readonly #ended: EndedLife[] = [];
+  #nextEnded = 0;
   #disposed = false;
   #compiles = 0;
   #hits = 0;
@@ -129,7 +188,8 @@ export class JitRegistry {
     this.#entries = new TermIndex<Entry>(capacity);
     this.level = options.level ?? 'scalar';
     this.#target = hostTarget(this.level);
-    this.#compile = options.compile ?? adderPageCompiler(options.blinding !== false, this.#target);
+    this.#blinding = options.blinding !== false;
+    this.#compile = options.compile ?? adderPageCompiler(this.#blinding, this.#target);
     this.#onCompile = options.onCompile;
   }
 
@@ -183,7 +243,38 @@ export class JitRegistry {
       target: this.#target.name,
       entries: this.#target.entries,
       instructions: annotate(code),
+      pageBytes: entry.page.mappedBytes,
+      codeBytes: code.length,
+      blinding: this.#blindingOf(code),
+      termBytesAt: occurrences(code, littleEndianBytes(term)),
+      life: lifeOf(entry, undefined),
     };
+  }
+
+  /**
+   * The life of the page that holds, or last held, `term`'s adder: live, or among the last 64 pages whose
+   * adders were evicted or released. Undefined if the registry has no record of it.
+   */
+  life(term: number): PageLife | undefined {
+    const entry = this.#entries.get(term);
+    if (entry !== undefined) return lifeOf(entry, undefined);
+    for (let back = 1; back <= this.#ended.length; back += 1) {
+      const index = (this.#nextEnded - back + ENDED_LIVES_KEPT) % ENDED_LIVES_KEPT;
+      const ended = this.#ended[index];
+      if (ended?.term === term) return lifeOf(ended, ended);
+    }
+    return undefined;
+  }
+
+  /** The key and `term ^ key` a blinded page holds, read from its own code; undefined without blinding. */
+  #blindingOf(code: Uint8Array): { key: number; blindedTerm: number } | undefined {
+    if (!this.#blinding) return undefined;
+    const fields = this.#target.immediateFields(true);
+    const at = (kind: string) => fields.find((field) => field.kind === kind)?.offset;
+    const keyAt = at('key');
+    const blindedAt = at('blindedTerm');
+    if (keyAt === undefined || blindedAt === undefined) return undefined;
+    return { key: readInt32(code, keyAt), blindedTerm: readInt32(code, blindedAt) };
   }
 
   /** The machine code of `term`'s adder, read back from its page, or undefined. Does not count as a use. */
@@ -274,21 +365,40 @@ export class JitRegistry {
       page = this.#compileInto(term, evicted);
     }
     // The evicted entry, already out of the map and the list, is reused for the new term rather than a new
-    // one made. While the registry fills, every entry survives the young-generation collections, and in
-    // 4 of 6 server processes V8 went on to put every later entry straight into the old generation
-    // (allocation-site pretenuring, we believe), where each evicted one was garbage until a major
-    // collection: 73 bytes a request promoted instead of 9 under the memory test's load
-    // (test/old-generation.test.ts), and resident memory rising with it. Reused, an entry costs nothing.
+    // one made. While the registry fills, every entry survives the young-generation collections, and V8
+    // may go on to put every later entry straight into the old generation, where each evicted one would be
+    // garbage until a major collection, and resident memory would rise with it (test/system/heap.test.ts
+    // measures what requests leave there). Reused, an entry costs nothing; so does its page's life.
     let entry: Entry;
     if (evicted === undefined) {
-      entry = { term, page, calls: 0, compiledAtMs: Date.now(), older: undefined, newer: undefined };
+      entry = {
+        term,
+        page,
+        calls: 0,
+        compiledAtMs: Date.now(),
+        recycled: false,
+        recycledFrom: 0,
+        preparedUs: 0,
+        writtenUs: 0,
+        sealedUs: 0,
+        codeBytes: 0,
+        older: undefined,
+        newer: undefined,
+      };
     } else {
+      this.#recordEnd(evicted, 'evicted', term, 0);
       entry = evicted;
+      entry.recycledFrom = entry.term;
       entry.term = term;
       entry.page = page;
       entry.calls = 0;
       entry.compiledAtMs = Date.now();
     }
+    entry.recycled = evicted !== undefined;
+    entry.preparedUs = lastSealTimings[0] as number;
+    entry.writtenUs = lastSealTimings[1] as number;
+    entry.sealedUs = lastSealTimings[2] as number;
+    entry.codeBytes = page.codeLength;
     this.#onCompile?.((performance.now() - started) / 1000);
     this.#compiles += 1;
     this.#entries.set(term, entry);
@@ -323,7 +433,23 @@ export class JitRegistry {
   #drop(entry: Entry): void {
     this.#entries.delete(entry.term);
     this.#unlink(entry);
+    const started = performance.now();
     entry.page.release();
+    this.#recordEnd(entry, 'released', 0, (performance.now() - started) * 1000);
+  }
+
+  /** Keeps `origin`'s life, now ended, in the ring (reusing the record it overwrites). */
+  #recordEnd(origin: Origin, ending: EndedLife['ending'], handedTo: number, unmapUs: number): void {
+    let record = this.#ended[this.#nextEnded];
+    if (record === undefined) {
+      record = { ...EMPTY_ORIGIN, ending, handedTo, unmapUs };
+      this.#ended[this.#nextEnded] = record;
+    }
+    copyOrigin(origin, record);
+    record.ending = ending;
+    record.handedTo = handedTo;
+    record.unmapUs = unmapUs;
+    this.#nextEnded = (this.#nextEnded + 1) % ENDED_LIVES_KEPT;
   }
 
   #linkAsNewest(entry: Entry): void {
@@ -346,6 +472,75 @@ export class JitRegistry {
   #assertUsable(): void {
     if (this.#disposed) throw new ReleasedError('this JIT registry');
   }
+}
+
+const EMPTY_ORIGIN: Origin = {
+  term: 0,
+  calls: 0,
+  compiledAtMs: 0,
+  recycled: false,
+  recycledFrom: 0,
+  preparedUs: 0,
+  writtenUs: 0,
+  sealedUs: 0,
+  codeBytes: 0,
+};
+
+function copyOrigin(from: Origin, to: Origin): void {
+  to.term = from.term;
+  to.calls = from.calls;
+  to.compiledAtMs = from.compiledAtMs;
+  to.recycled = from.recycled;
+  to.recycledFrom = from.recycledFrom;
+  to.preparedUs = from.preparedUs;
+  to.writtenUs = from.writtenUs;
+  to.sealedUs = from.sealedUs;
+  to.codeBytes = from.codeBytes;
+}
+
+/** Microseconds to a tenth, as shown: the clock reads finer than a step's duration is meaningful. */
+const tenths = (us: number) => Math.round(us * 10) / 10;
+
+/** A page's life as plain data: how it got its code, how often it was called, and how it ended. */
+function lifeOf(origin: Origin, ended: EndedLife | undefined): PageLife {
+  const prepared = tenths(origin.preparedUs);
+  const steps: PageStep[] = [
+    origin.recycled
+      ? { step: 'recycled', protection: 'rw-', durationUs: prepared, term: origin.recycledFrom }
+      : { step: 'mapped', protection: 'rw-', durationUs: prepared },
+    { step: 'written', protection: 'rw-', durationUs: tenths(origin.writtenUs), count: origin.codeBytes },
+    { step: 'sealed', protection: 'r-x', durationUs: tenths(origin.sealedUs) },
+    { step: 'called', protection: 'r-x', durationUs: null, count: origin.calls },
+  ];
+  if (ended?.ending === 'evicted') {
+    steps.push({ step: 'evicted', protection: 'rw-', durationUs: null, term: ended.handedTo });
+  } else if (ended?.ending === 'released') {
+    steps.push({ step: 'unmapped', protection: 'none', durationUs: tenths(ended.unmapUs) });
+  }
+  return { term: origin.term, live: ended === undefined, steps };
+}
+
+function littleEndianBytes(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+}
+
+function readInt32(code: Uint8Array, offset: number): number {
+  return (
+    (code[offset] as number) |
+    ((code[offset + 1] as number) << 8) |
+    ((code[offset + 2] as number) << 16) |
+    ((code[offset + 3] as number) << 24) |
+    0
+  );
+}
+
+/** Every offset at which `needle` starts in `haystack`. */
+function occurrences(haystack: Uint8Array, needle: readonly number[]): number[] {
+  const found: number[] = [];
+  for (let start = 0; start + needle.length <= haystack.length; start += 1) {
+    if (needle.every((byte, index) => haystack[start + index] === byte)) found.push(start);
+  }
+  return found;
 }
 
 /** The kernel refused memory for a new mapping: ENOMEM from mmap or from the mprotect of a guard page. */

@@ -9,6 +9,16 @@
  */
 import { X86_64_TARGETS } from './x86-64/targets.js';
 
+/** What a term-dependent immediate holds: the term itself (seed pages), `term ^ key`, or the key. */
+export type ImmediateKind = 'term' | 'blindedTerm' | 'key';
+
+/** A 4-byte little-endian immediate of a page that depends on the term. */
+export interface ImmediateField {
+  /** Offset of the field's first byte from the start of the code. */
+  offset: number;
+  kind: ImmediateKind;
+}
+
 /** Batch kernel levels, slowest first. 'scalar' runs wherever its architecture does. */
 export const KERNEL_LEVELS = ['scalar', 'sse2', 'avx2'] as const;
 export type KernelLevel = (typeof KERNEL_LEVELS)[number];
@@ -39,6 +49,8 @@ export interface AdderPageTarget {
   readonly entries: readonly AdderPageEntry[];
   /** Offsets of every 4-byte immediate that depends on the term or key in a blinded page (blinding.ts). */
   readonly blindedImmediateOffsets: readonly number[];
+  /** Every 4-byte immediate that depends on the term, in a seed page or a blinded one: where, and what. */
+  immediateFields(blinded: boolean): readonly ImmediateField[];
   /** The page's code, seed or blinded: the fast path every compile takes. */
   encodePage(term: number, key?: number): Uint8Array;
   /** The same page composed from the encoders: the definition encodePage is tested against. */

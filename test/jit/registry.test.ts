@@ -433,3 +433,97 @@ describe('JitRegistry', () => {
     );
   });
 });
+
+describe('JitRegistry page lives', () => {
+  it('records how each page got its code, how often it was called, and how it ended', () => {
+    const registry = new JitRegistry({ capacity: 2 });
+    try {
+      registry.apply(1, 1);
+      registry.applyAll(1, [1, 2, 3]);
+      const first = registry.life(1);
+      assert.deepEqual(
+        first?.steps.map(({ step, protection, count, term }) => ({ step, protection, count, term })),
+        [
+          { step: 'mapped', protection: 'rw-', count: undefined, term: undefined },
+          { step: 'written', protection: 'rw-', count: registry.codeOf(1)?.length, term: undefined },
+          { step: 'sealed', protection: 'r-x', count: undefined, term: undefined },
+          { step: 'called', protection: 'r-x', count: 4, term: undefined },
+        ],
+      );
+      assert.equal(first?.live, true);
+      for (const step of first?.steps.slice(0, 3) ?? []) assert.ok((step.durationUs ?? -1) >= 0);
+
+      // At capacity, 1 (the least recently used) is evicted and its page recycled for 3.
+      registry.apply(2, 0);
+      registry.apply(3, 0);
+      const evicted = registry.life(1);
+      assert.equal(evicted?.live, false);
+      assert.deepEqual(evicted?.steps.at(-1), {
+        step: 'evicted',
+        protection: 'rw-',
+        durationUs: null,
+        term: 3,
+      });
+      assert.deepEqual(
+        registry.life(3)?.steps.map(({ step, term }) => [step, term]),
+        [
+          ['recycled', 1],
+          ['written', undefined],
+          ['sealed', undefined],
+          ['called', undefined],
+        ],
+      );
+
+      registry.release(3);
+      const released = registry.life(3);
+      assert.equal(released?.live, false);
+      assert.equal(released?.steps.at(-1)?.step, 'unmapped');
+      assert.equal(released?.steps.at(-1)?.protection, 'none');
+      assert.equal(registry.life(999), undefined);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('keeps the last 64 ended lives, most recent first for a term seen twice', () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    try {
+      for (let term = 0; term < 100; term += 1) registry.apply(term, 0);
+      // 99 lives ended (terms 0 to 98); the last 64 are 35 to 98.
+      assert.equal(registry.life(34), undefined, 'the 65th ended life back is forgotten');
+      assert.equal(registry.life(35)?.live, false);
+      registry.apply(36, 0);
+      registry.apply(37, 0);
+      assert.deepEqual(registry.life(36)?.steps[0], {
+        step: 'recycled',
+        protection: 'rw-',
+        durationUs: registry.life(36)?.steps[0]?.durationUs,
+        term: 99,
+      });
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('shows the blinding key and blinded term read from the page, and the term’s bytes nowhere in it', () => {
+    const blinded = new JitRegistry({ capacity: 4 });
+    const seed = new JitRegistry({ capacity: 4, blinding: false });
+    try {
+      blinded.apply(-4, 1);
+      seed.apply(-4, 1);
+      const details = blinded.describe(-4);
+      assert.ok(details?.blinding);
+      assert.equal(details.blinding.key ^ details.blinding.blindedTerm, -4);
+      assert.deepEqual(details.termBytesAt, []);
+      assert.equal(details.pageBytes, pageSize());
+      assert.equal(details.codeBytes, details.code.length);
+      const plain = seed.describe(-4);
+      assert.equal(plain?.blinding, undefined);
+      // The seed page holds the term twice: in mov rax, imm32 and in the batch entry's mov eax, imm32.
+      assert.deepEqual(plain?.termBytesAt, [3, 17]);
+    } finally {
+      blinded.dispose();
+      seed.dispose();
+    }
+  });
+});

@@ -283,3 +283,29 @@ describe('adders API', () => {
     assert.equal(short.app.jitReady(), false);
   });
 });
+
+describe('GET /adders/:n/life and the page in GET /adders/:n', () => {
+  it('shows the page, its blinding and its life, and the life after a release', async () => {
+    const t = await startTestApp();
+    try {
+      await t.http.get('/adders/-4/apply?x=1').expect(200);
+      const { body } = await t.http.get('/adders/-4').expect(200);
+      assert.equal(body.page.codeBytes, body.code.split(' ').length);
+      assert.equal(body.blinding.key ^ body.blinding.blindedTerm, -4);
+      assert.deepEqual(body.termBytesAt, []);
+      assert.deepEqual(
+        body.life.steps.map((step: { step: string }) => step.step),
+        ['mapped', 'written', 'sealed', 'called'],
+      );
+      assert.deepEqual((await t.http.get('/adders/-4/life').expect(200)).body, body.life);
+      await t.http.delete('/adders/-4').expect(204);
+      const released = (await t.http.get('/adders/-4/life').expect(200)).body;
+      assert.equal(released.live, false);
+      assert.equal(released.steps.at(-1).step, 'unmapped');
+      const unknown = await t.http.get('/adders/12345/life').expect(404);
+      assert.equal(errorMessage(unknown.body, 404), 'the service has no record of a page for adder 12345');
+    } finally {
+      await t.close();
+    }
+  });
+});

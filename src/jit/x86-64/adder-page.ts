@@ -369,6 +369,11 @@ export class PageTemplate {
     this.blindedImmediateOffsets = Object.freeze(this.#blinded.fields.map((field) => field.offset));
   }
 
+  /** Where each term-dependent immediate sits in a seed page, or a blinded one, and what it holds. */
+  immediateFields(blinded: boolean): readonly ImmediateField[] {
+    return (blinded ? this.#blinded : this.#seed).fields;
+  }
+
   encode(term: number, key?: number): Uint8Array {
     assertInt32(term, 'term');
     if (key !== undefined) assertInt32(key, 'key');

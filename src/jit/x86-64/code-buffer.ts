@@ -4,14 +4,9 @@
  * template can be patched and the blinding check can find them without offsets counted by hand.
  */
 
-/** What an immediate field holds: the term itself (seed pages), `term ^ key`, or the key. */
-export type ImmediateKind = 'term' | 'blindedTerm' | 'key';
+import type { ImmediateField, ImmediateKind } from '../target.js';
 
-export interface ImmediateField {
-  /** Offset of the field's first byte from the start of the code. */
-  offset: number;
-  kind: ImmediateKind;
-}
+export type { ImmediateField, ImmediateKind };
 
 /** A place in the code, bound once; branches may refer to it before it is bound. */
 export interface Label {

@@ -58,6 +58,7 @@ export function createX86_64Target(
     get blindedImmediateOffsets() {
       return pageTemplate().blindedImmediateOffsets;
     },
+    immediateFields: (blinded) => pageTemplate().immediateFields(blinded),
     encodePage: (term, key) => pageTemplate().encode(term, key),
     composePage: (term, key) => composePage(kernel, term, key).code,
   };

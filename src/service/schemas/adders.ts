@@ -89,6 +89,44 @@ const Instruction = Type.Object({
   fields: Type.Array(EncodingField, { description: 'The fields, in order, tiling the instruction exactly' }),
 });
 
+const PageLife = Type.Object(
+  {
+    term: Int32,
+    live: Type.Boolean({ description: 'Whether the page still holds this term’s adder' }),
+    steps: Type.Array(
+      Type.Object({
+        step: Type.Union([
+          Type.Literal('mapped'),
+          Type.Literal('recycled'),
+          Type.Literal('written'),
+          Type.Literal('sealed'),
+          Type.Literal('called'),
+          Type.Literal('evicted'),
+          Type.Literal('unmapped'),
+        ]),
+        protection: Type.Union([Type.Literal('rw-'), Type.Literal('r-x'), Type.Literal('none')], {
+          description: 'The page’s protection after the step: never writable and executable at once',
+        }),
+        durationUs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+          description: 'How long the step took, in microseconds, where it was measured',
+          examples: [4.2],
+        }),
+        count: Type.Optional(
+          Type.Integer({ description: 'written: the code’s bytes; called: the calls', examples: [43] }),
+        ),
+        term: Type.Optional(
+          Type.Integer({
+            description:
+              'recycled: the term whose evicted page this was; evicted: the term it went on to hold',
+          }),
+        ),
+      }),
+      { description: 'What the page went through, in order, as the service measured it' },
+    ),
+  },
+  { description: 'The life of the page that holds, or last held, an adder' },
+);
+
 const AdderDetails = Type.Object({
   term: Int32,
   calls: AdderSummary.properties.calls,
@@ -106,6 +144,26 @@ const AdderDetails = Type.Object({
   disassembly: Type.Array(Instruction, {
     description: 'Decoded by iced-x86 from the bytes in the executable page, with their encoding fields',
   }),
+  page: Type.Object({
+    bytes: Type.Integer({ description: 'The page’s size', examples: [4096] }),
+    codeBytes: Type.Integer({ description: 'How many of its bytes the code fills', examples: [43] }),
+  }),
+  blinding: Type.Union(
+    [
+      Type.Object({
+        key: Int32,
+        blindedTerm: { ...Int32, description: '`term ^ key`, what the page holds instead of the term' },
+      }),
+      Type.Null(),
+    ],
+    { description: 'The page’s random key and blinded term, or null without blinding' },
+  ),
+  termBytesAt: Type.Array(Type.Integer(), {
+    description:
+      'Offsets where the term’s own four bytes (little-endian) appear in the code: none with blinding',
+    examples: [[]],
+  }),
+  life: PageLife,
 });
 
 const RegistryStats = Type.Object({
@@ -238,6 +296,18 @@ export const describeSchema = {
   params: TermParams,
   querystring: NoQuery,
   response: { 200: AdderDetails, ...errorResponses(404, 414, 503) },
+};
+
+export const lifeSchema = {
+  tags,
+  summary: 'The life of the page that holds, or last held, an adder',
+  description:
+    'How the page was mapped (or recycled from an evicted adder), written, sealed and called, and, for a ' +
+    'page whose adder has gone (one of the last 64), how it was evicted or unmapped. 404 when the service ' +
+    'has no record of it.',
+  params: TermParams,
+  querystring: NoQuery,
+  response: { 200: PageLife, ...errorResponses(404, 414, 503) },
 };
 
 export const headDescribeSchema = {
