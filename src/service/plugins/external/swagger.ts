@@ -9,6 +9,8 @@ import { NoQuery } from '../../schemas/common.js';
 async function docsPlugin(app: FastifyInstance, options: { version: string }): Promise<void> {
   await app.register(swagger, {
     // Shared schemas keep their $id as their name in components.schemas (ErrorResponse, not def-0).
+    // HEAD routes too: the service's own (GET /adders, GET /adders/:n cost nothing as HEAD) and Fastify's.
+    exposeHeadRoutes: true,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
