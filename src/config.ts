@@ -9,6 +9,10 @@ import { isIP } from 'node:net';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The batch kernels' instruction-set level: the best the host can run, or one named (src/jit/target.ts). */
+export const JIT_ISAS = ['auto', 'avx2', 'sse2', 'scalar'] as const;
+export type JitIsa = (typeof JIT_ISAS)[number];
+
 export interface Config {
   port: number;
   host: string;
@@ -16,6 +20,7 @@ export interface Config {
   jitMaxAdders: number;
   metrics: boolean;
   jitBlinding: boolean;
+  jitIsa: JitIsa;
   maxEventLoopDelayMs: number;
   compilesPerMinute: number;
   requestTimeoutMs: number;
@@ -23,6 +28,7 @@ export interface Config {
   keepAliveTimeoutMs: number;
   connectionTimeoutMs: number;
   shutdownDrainMs: number;
+  binaryBatchLimitBytes: number;
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -33,6 +39,7 @@ export const CONFIG_VARIABLES = {
   JIT_MAX_ADDERS: { default: '4096', accepts: 'an integer from 1 to 1048576' },
   METRICS: { default: 'on', accepts: 'on or off' },
   JIT_BLINDING: { default: 'on', accepts: 'on or off' },
+  JIT_ISA: { default: 'auto', accepts: `one of ${JIT_ISAS.join(', ')}` },
   MAX_EVENT_LOOP_DELAY_MS: { default: '500', accepts: 'an integer from 0 (never shed load) to 60000' },
   COMPILE_RATE_LIMIT: { default: '0', accepts: 'an integer from 0 (no quota) to 1000000000' },
   REQUEST_TIMEOUT_MS: { default: '30000', accepts: 'an integer from 1000 to 3600000' },
@@ -43,6 +50,7 @@ export const CONFIG_VARIABLES = {
   KEEP_ALIVE_TIMEOUT_MS: { default: '72000', accepts: 'an integer from 1000 to 3600000' },
   CONNECTION_TIMEOUT_MS: { default: '120000', accepts: 'an integer from 1000 to 3600000' },
   SHUTDOWN_DRAIN_MS: { default: '0', accepts: 'an integer from 0 to 60000' },
+  BINARY_BATCH_LIMIT_BYTES: { default: '16777216', accepts: 'an integer from 4 to 1073741824' },
 } as const;
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -86,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
   const logLevel = rawValue(env, 'LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
+  const jitIsa = rawValue(env, 'JIT_ISA');
+  if (!(JIT_ISAS as readonly string[]).includes(jitIsa)) throw new ConfigError('JIT_ISA', jitIsa);
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 1000, HOUR_MS);
   const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 1000, HOUR_MS);
   // Node refuses a headers timeout longer than the request timeout: the head is part of the request.
@@ -99,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
     metrics: onOff(env, 'METRICS'),
     jitBlinding: onOff(env, 'JIT_BLINDING'),
+    jitIsa: jitIsa as JitIsa,
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000),
     compilesPerMinute: integer(env, 'COMPILE_RATE_LIMIT', 0, 1_000_000_000),
     requestTimeoutMs,
@@ -106,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 1000, HOUR_MS),
     connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 1000, HOUR_MS),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 0, 60_000),
+    binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES', 4, 2 ** 30),
   };
 }
 

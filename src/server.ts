@@ -13,7 +13,7 @@
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { SyscallError, UnsupportedPlatformError } from './jit/errors.js';
+import { SyscallError, UnsupportedKernelLevelError, UnsupportedPlatformError } from './jit/errors.js';
 import { mappingBudget } from './jit/mapping-budget.js';
 import { isMainModule } from './main-module.js';
 import { createServiceLogger } from './observability/logger.js';
@@ -45,8 +45,9 @@ export function assertCapacityFits(config: Pick<Config, 'jitMaxAdders'>, budget 
   );
 }
 
-function exitStatusFor(error: unknown): number {
-  if (error instanceof ConfigError) return EX_CONFIG;
+export function exitStatusFor(error: unknown): number {
+  // JIT_ISA asked for a level this CPU lacks: a setting to change, not a failure of the host.
+  if (error instanceof ConfigError || error instanceof UnsupportedKernelLevelError) return EX_CONFIG;
   if (error instanceof UnsupportedPlatformError) return EX_UNAVAILABLE;
   if (error instanceof SyscallError) return EX_OSERR;
   if ((error as NodeJS.ErrnoException).syscall !== undefined) return EX_OSERR; // listen: EADDRINUSE, EACCES…

@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       jitMaxAdders: 4096,
       metrics: true,
       jitBlinding: true,
+      jitIsa: 'auto',
       maxEventLoopDelayMs: 500,
       compilesPerMinute: 0,
       requestTimeoutMs: 30_000,
@@ -18,6 +19,7 @@ describe('configuration from the environment', () => {
       keepAliveTimeoutMs: 72_000,
       connectionTimeoutMs: 120_000,
       shutdownDrainMs: 0,
+      binaryBatchLimitBytes: 16 * 2 ** 20,
     });
   });
 
@@ -30,6 +32,7 @@ describe('configuration from the environment', () => {
         JIT_MAX_ADDERS: '64',
         METRICS: 'off',
         JIT_BLINDING: 'off',
+        JIT_ISA: 'sse2',
         MAX_EVENT_LOOP_DELAY_MS: '0',
         COMPILE_RATE_LIMIT: '600',
         REQUEST_TIMEOUT_MS: '5000',
@@ -37,6 +40,7 @@ describe('configuration from the environment', () => {
         KEEP_ALIVE_TIMEOUT_MS: '1000',
         CONNECTION_TIMEOUT_MS: '60000',
         SHUTDOWN_DRAIN_MS: '5000',
+        BINARY_BATCH_LIMIT_BYTES: '4096',
       }),
       {
         port: 8080,
@@ -45,6 +49,7 @@ describe('configuration from the environment', () => {
         jitMaxAdders: 64,
         metrics: false,
         jitBlinding: false,
+        jitIsa: 'sse2',
         maxEventLoopDelayMs: 0,
         compilesPerMinute: 600,
         requestTimeoutMs: 5000,
@@ -52,6 +57,7 @@ describe('configuration from the environment', () => {
         keepAliveTimeoutMs: 1000,
         connectionTimeoutMs: 60_000,
         shutdownDrainMs: 5000,
+        binaryBatchLimitBytes: 4096,
       },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
@@ -85,6 +91,8 @@ describe('configuration from the environment', () => {
     ['KEEP_ALIVE_TIMEOUT_MS', '0', /KEEP_ALIVE_TIMEOUT_MS must be an integer from 1000/],
     ['CONNECTION_TIMEOUT_MS', 'never', /CONNECTION_TIMEOUT_MS must be an integer/],
     ['SHUTDOWN_DRAIN_MS', '60001', /SHUTDOWN_DRAIN_MS must be an integer from 0 to 60000/],
+    ['JIT_ISA', 'avx512', /JIT_ISA must be one of auto, avx2, sse2, scalar/],
+    ['BINARY_BATCH_LIMIT_BYTES', '3', /BINARY_BATCH_LIMIT_BYTES must be an integer from 4 to 1073741824/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {
       assert.throws(

@@ -86,6 +86,9 @@ export interface AdderDetails extends AdderSummary {
 }
 
 export interface RegistryStats {
+  /** The target its pages are generated for, and the batch kernels' instruction-set level. */
+  target: string;
+  level: KernelLevel;
   capacity: number;
   live: number;
   mappedBytes: number;
@@ -309,6 +312,8 @@ export class JitRegistry {
   stats(): RegistryStats {
     const live = this.#entries.size;
     return {
+      target: this.#target.name,
+      level: this.level,
       capacity: this.capacity,
       live,
       // Every adder holds one page (and a guard page, which maps no memory).

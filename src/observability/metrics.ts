@@ -39,7 +39,9 @@ export class ServiceMetrics {
     }).series({});
 
     // Monotonic counters mirror the JIT registry's own: each scrape adds what happened since the last.
-    const mirrored: Array<[keyof RegistryStats, string, string]> = [
+    const mirrored: Array<
+      ['compiles' | 'hits' | 'misses' | 'evictions' | 'pressureEvictions', string, string]
+    > = [
       ['compiles', 'jit_compiles_total', 'Adders compiled'],
       ['hits', 'jit_cache_hits_total', 'Lookups that found the adder compiled'],
       ['misses', 'jit_cache_misses_total', 'Lookups that had to compile'],
@@ -67,7 +69,18 @@ export class ServiceMetrics {
         },
       });
     }
-    const gauges: Array<[keyof RegistryStats, string, string]> = [
+    new Gauge({
+      name: 'jit_kernel_info',
+      help: 'The target and instruction-set level the JIT generates batch kernels for (value always 1)',
+      labelNames: ['target', 'level'],
+      registers: [this.registry],
+      collect() {
+        const current = stats();
+        this.reset();
+        if (current !== undefined) this.set({ target: current.target, level: current.level }, 1);
+      },
+    });
+    const gauges: Array<['live' | 'mappedBytes', string, string]> = [
       ['live', 'jit_live_pages', 'Executable pages mapped for live adders'],
       ['mappedBytes', 'jit_mapped_bytes', 'Bytes of executable memory mapped for live adders'],
     ];

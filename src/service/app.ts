@@ -109,6 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(jitPlugin, {
     capacity: settings.jitMaxAdders,
     blinding: settings.jitBlinding,
+    isa: settings.jitIsa,
     compile: options.jitCompile,
     onCompile: metrics?.observeCompile,
   });

@@ -13,9 +13,9 @@ import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 describe('adders API', () => {
   let t: TestApp;
   before(async () => {
-    // Blinding off: these tests compare the pages with the seed's exact bytes. The service's default,
-    // blinding on, has its own tests below.
-    t = await startTestApp({ jitMaxAdders: 64, jitBlinding: false });
+    // Blinding off and the scalar kernels: these tests compare the pages with the seed's exact bytes. The
+    // service's defaults, blinding on and the best kernels the host runs, have their own tests below.
+    t = await startTestApp({ jitMaxAdders: 64, jitBlinding: false, jitIsa: 'scalar' });
   });
   after(() => t.close());
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { freePort, startServerProcess } from '../../harness/server-process.js';
+import { UnsupportedKernelLevelError } from '../../src/jit/errors.js';
+import { exitStatusFor } from '../../src/server.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from '../support/exec-memory-denial.js';
 
 describe('the server process', () => {
@@ -76,5 +79,60 @@ describe('the server process', () => {
     assert.match(server.output(), /executable memory is not permitted/);
     assert.match(server.output(), /mprotect\(PROT_READ\|PROT_EXEC\) failed with EACCES/);
     assert.doesNotMatch(server.output(), /Server listening/);
+  });
+});
+
+describe('the batch kernels’ level (JIT_ISA)', () => {
+  const cpuHasAvx2 = /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+
+  for (const isa of ['scalar', 'sse2', 'avx2', 'auto'] as const) {
+    it(`runs at ${isa}, saying so in its start-up line, its stats and its metrics`, {
+      skip: isa === 'avx2' && !cpuHasAvx2 ? 'this CPU has no AVX2' : false,
+    }, async () => {
+      const server = startServerProcess({ env: { JIT_ISA: isa } });
+      const base = await server.listening;
+      try {
+        const level = isa === 'auto' ? (cpuHasAvx2 ? 'avx2' : 'sse2') : isa;
+        assert.match(
+          server.output(),
+          new RegExp(`"isa":"${level}".*"msg":"JIT self-test passed; registry ready"`),
+        );
+        const batch = await fetch(`${base}/adders/2147483647/apply`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ xs: Array.from({ length: 100 }, (_, i) => i - 50) }),
+        });
+        const { results } = (await batch.json()) as { results: number[] };
+        assert.deepEqual(
+          results,
+          Array.from({ length: 100 }, (_, i) => (2147483647 + i - 50) | 0),
+        );
+        const { stats } = (await (await fetch(`${base}/adders?limit=0`)).json()) as {
+          stats: { level: string; target: string };
+        };
+        assert.deepEqual(stats, { ...stats, level, target: `x86-64-${level}` });
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        assert.match(
+          metrics,
+          new RegExp(`^jit_kernel_info\\{target="x86-64-${level}",level="${level}"\\} 1$`, 'm'),
+        );
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+    });
+  }
+
+  it('stops the start with exit 78 (EX_CONFIG) for a level the CPU lacks, or a value it does not know', async () => {
+    assert.equal(
+      exitStatusFor(new UnsupportedKernelLevelError('avx2', ['AVX2 (CPUID.7:EBX bit 5)'], 'sse2')),
+      78,
+    );
+    const server = startServerProcess({ env: { JIT_ISA: 'avx512' } });
+    assert.equal((await server.exited).code, 78);
+    assert.match(
+      server.output(),
+      /JIT_ISA="avx512" is not valid: JIT_ISA must be one of auto, avx2, sse2, scalar/,
+    );
   });
 });

@@ -167,6 +167,10 @@ const AdderDetails = Type.Object({
 });
 
 const RegistryStats = Type.Object({
+  target: Type.String({ description: 'What the pages are generated for', examples: ['x86-64-avx2'] }),
+  level: Type.Union([Type.Literal('avx2'), Type.Literal('sse2'), Type.Literal('scalar')], {
+    description: 'The batch kernels’ instruction-set level (JIT_ISA)',
+  }),
   capacity: Type.Integer({ examples: [4096] }),
   live: Type.Integer({ description: 'Adders compiled and mapped now', examples: [1] }),
   mappedBytes: Type.Integer({ description: 'Executable memory held by live adders', examples: [4096] }),

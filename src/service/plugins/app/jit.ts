@@ -5,13 +5,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { resolveKernelLevel } from '../../../jit/host.js';
 import { mappingBudget } from '../../../jit/mapping-budget.js';
 import { JitRegistry, type RegistryOptions } from '../../../jit/registry.js';
 import { runJitSelfTest } from '../../../jit/self-test.js';
+import type { KernelLevel } from '../../../jit/target.js';
 
 export interface JitPluginOptions {
   capacity: number;
   blinding: boolean;
+  /** JIT_ISA: the batch kernels' level, or 'auto' for the best this host runs. */
+  isa: KernelLevel | 'auto';
   compile?: RegistryOptions['compile'];
   onCompile?: RegistryOptions['onCompile'];
 }
@@ -25,9 +29,11 @@ declare module 'fastify' {
 }
 
 async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promise<void> {
-  // Fail the start, not the first request: a host that forbids executable memory is found out here.
-  runJitSelfTest();
-  const registry = new JitRegistry(options);
+  // Fail the start, not the first request: a host that forbids executable memory, or lacks the level asked
+  // for (UnsupportedKernelLevelError, naming what the CPU lacks), is found out here.
+  const level = resolveKernelLevel(options.isa);
+  runJitSelfTest(level);
+  const registry = new JitRegistry({ ...options, level });
   let ready = true;
   app.decorate('jit', registry);
   app.decorate('jitReady', () => ready);
@@ -43,6 +49,7 @@ async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promi
       capacity: registry.capacity,
       largestCapacity: mappingBudget().largestCapacity,
       blinding: options.blinding,
+      isa: registry.level,
     },
     'JIT self-test passed; registry ready',
   );
