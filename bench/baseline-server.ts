@@ -29,7 +29,8 @@ app.get('/adders/:n/apply', { schema: applySchema }, async (request) => {
 
 app.post('/adders/:n/apply', { bodyLimit: 256 * 1024, schema: applyAllSchema }, async (request) => {
   const term = parseDecimalInt32(request.params.n, 'params/n');
-  return { term, results: Int32Array.from(request.body.xs, (x) => wrappingAdd(term, x)) };
+  const { xs } = request.body as { xs: number[] };
+  return { term, results: Int32Array.from(xs, (x) => wrappingAdd(term, x)) };
 });
 
 app.post('/adders', { bodyLimit: 1024, schema: compileSchema }, async (request, reply) => {

@@ -6,12 +6,15 @@
  * The handlers are synchronous (the JIT never waits): Fastify sends a returned value at once, where an
  * async handler would cost a promise and a microtask turn on every request.
  */
+
+import { pipeline } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
+import { BINARY_BATCH_TYPE, BinaryBatchBody, InPlaceAdder } from '../src/service/binary-batch.js';
 import { limitQueuedLargeAnswers } from '../src/service/connection-guard.js';
 import { HttpError } from '../src/service/errors.js';
 import {
@@ -101,8 +104,17 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
     (request, reply) => {
       const term = termOf(request.params);
+      const body = request.body as { xs: number[] } | BinaryBatchBody;
       chargeIfCompiling(term, request, reply);
-      const { results, lookup } = app.jit.applyAll(term, request.body.xs);
+      if (body instanceof BinaryBatchBody) {
+        const adder = new InPlaceAdder(app.jit, term);
+        markLookup(reply, adder.start());
+        reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
+        // A failure of either stream (a client that goes away) ends both; Fastify ends the answer.
+        pipeline(body.stream, adder, () => {});
+        return reply.send(adder);
+      }
+      const { results, lookup } = app.jit.applyAll(term, body.xs);
       markLookup(reply, lookup);
       return { term, results };
     },

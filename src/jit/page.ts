@@ -155,6 +155,16 @@ export class ExecutablePage {
     callGates().int32Array(xs, xs.length, this.#entryAddress(entry));
   }
 
+  /**
+   * The same on little-endian int32 values held in `bytes`, `bytes.byteLength / 4` of them (a trailing
+   * partial value is not touched), at any address: the batch kernels load and store unaligned. koffi passes
+   * the bytes' own memory, so a request's body is added to where it arrived.
+   */
+  callWithInt32Bytes(entry: number, bytes: Uint8Array): void {
+    const values = bytes.byteLength >>> 2;
+    callGates().int32Array(bytes as unknown as Int32Array, values, this.#entryAddress(entry));
+  }
+
   /** The address of an entry point, after checking that the page is live and the entry lies in its code. */
   #entryAddress(entry: number): number {
     if (this.#released) throw new ReleasedError('this executable page');

@@ -233,6 +233,22 @@ export class JitRegistry {
   }
 
   /**
+   * Adds term to each little-endian int32 in `bytes`, in place, with one call into the page's batch entry,
+   * compiling first if needed: `bytes.byteLength / 4` values (a trailing partial value is left as it is),
+   * at any alignment. A stream of chunks for one request passes `firstChunk` false after its first, so that
+   * the stream counts as one lookup, not one per chunk; if the adder was evicted meanwhile it is compiled
+   * again, and that counts.
+   */
+  applyInPlace(term: number, bytes: Uint8Array, firstChunk = true): Lookup {
+    let found = firstChunk ? undefined : this.#entries.get(term);
+    let lookup: Lookup = 'hit';
+    if (found === undefined) ({ entry: found, lookup } = this.#lookup(term));
+    found.page.callWithInt32Bytes(BATCH_ADDER_ENTRY, bytes);
+    found.calls += bytes.byteLength >>> 2;
+    return lookup;
+  }
+
+  /**
    * The adder for `term` with its code read back from its page and decoded, or undefined. Does not count
    * as a use.
    */

@@ -14,6 +14,7 @@ import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
+import { acceptBinaryBatches } from './binary-batch.js';
 import { answerClientError } from './client-errors.js';
 import { guardConnections } from './connection-guard.js';
 import errorsPlugin, { replyWithError } from './errors.js';
@@ -103,6 +104,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
   app.removeContentTypeParser('text/plain');
   parseJsonBodiesAsWritten(app);
+  acceptBinaryBatches(app, settings.binaryBatchLimitBytes);
   guardConnections(app, app.server);
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);

@@ -4,6 +4,7 @@
  * OpenAPI document is generated from them.
  */
 import { Type } from 'typebox';
+import type { BinaryBatchBody } from '../binary-batch.js';
 import { DecimalCount, DecimalInt32Text, errorResponses, Int32, NoQuery } from './common.js';
 
 /** Response header saying whether this request found the adder compiled (`hit`) or compiled it. */
@@ -219,29 +220,57 @@ export const applySchema = {
   },
 };
 
+/** A JSON batch's results: typed as the Int32Array the handler returns, written by serializers.ts. */
+const BatchResults = Type.Object(
+  {
+    term: Int32,
+    // Documented as the array of integers it is sent as; typed as the Int32Array the handler returns,
+    // which the route's serializer writes out as is (src/service/serializers.ts).
+    results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
+  },
+  { headers: cacheHeader },
+);
+
 export const applyAllSchema = {
   tags,
   summary: 'Evaluate n + x for many x',
   description:
-    `Up to ${MAX_BATCH} inputs in one request, compiling the adder on first use. Each input is a JSON ` +
-    'integer written as one: no fraction or exponent.',
+    'Compiles the adder on first use, then evaluates it on every input with one call into its batch ' +
+    `kernel. As JSON, \`{"xs": [...]}\`: up to ${MAX_BATCH} inputs, each a JSON integer written as one (no ` +
+    'fraction or exponent). As `application/octet-stream`: the inputs as little-endian int32s, up to ' +
+    'BINARY_BATCH_LIMIT_BYTES (16 MiB unless configured), with a Content-Length; the answer is the results ' +
+    'in the same format and length.',
   params: TermParams,
   querystring: NoQuery,
-  body: Type.Object(
-    { xs: Type.Array(Int32, { minItems: 1, maxItems: MAX_BATCH, examples: [[1, 2, 3]] }) },
-    { additionalProperties: false },
-  ),
-  response: {
-    200: Type.Object(
-      {
-        term: Int32,
-        // Documented as the array of integers it is sent as; typed as the Int32Array the handler returns,
-        // which the route's serializer writes out as is (src/service/serializers.ts).
-        results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
+  body: {
+    content: {
+      'application/json': {
+        schema: Type.Object(
+          { xs: Type.Array(Int32, { minItems: 1, maxItems: MAX_BATCH, examples: [[1, 2, 3]] }) },
+          { additionalProperties: false },
+        ),
       },
-      { headers: cacheHeader },
-    ),
-    ...errorResponses(413, 414, 415, 429, 503),
+      'application/octet-stream': {
+        schema: Type.Unsafe<BinaryBatchBody>({
+          description: 'The inputs as little-endian int32s: 4 bytes each, at least one',
+        }),
+      },
+    },
+  },
+  response: {
+    200: {
+      description: 'The results, in the format of the request',
+      headers: cacheHeader,
+      content: {
+        'application/json': { schema: BatchResults },
+        'application/octet-stream': {
+          schema: Type.Unsafe({
+            description: 'The results as little-endian int32s, in the order of the inputs',
+          }),
+        },
+      },
+    },
+    ...errorResponses(411, 413, 414, 415, 429, 503),
   },
 };
 

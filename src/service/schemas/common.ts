@@ -37,6 +37,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A request the service cannot take: malformed HTTP, or a parameter, query or body field it refuses (the message names it)',
   404: 'No such adder (it is not compiled)',
   408: 'The request did not arrive in full within the request timeout',
+  411: 'A binary batch without a Content-Length',
   413: 'The body is larger than the route accepts',
   414: 'A path segment longer than 64 characters',
   415: 'A body in a content type the route does not take',

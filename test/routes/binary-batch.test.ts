@@ -1,0 +1,178 @@
+/**
+ * Binary batches (application/octet-stream): the results come back in the request's format and length,
+ * whatever way the body's bytes are split into chunks on the wire; they agree with a JSON batch on the same
+ * term; and a body that is empty, not a whole number of int32s, over the limit or without a length is
+ * refused with its status and message, compiling nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import { wrappingAdd } from '../../src/jit/int32.js';
+import { JitRegistry } from '../../src/jit/registry.js';
+import { InPlaceAdder } from '../../src/service/binary-batch.js';
+import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { exchangeRaw } from '../support/raw-http.js';
+
+const LIMIT = 64 * 1024;
+
+function littleEndian(values: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(values.length * 4);
+  for (const [index, value] of values.entries()) bytes.writeInt32LE(value, index * 4);
+  return bytes;
+}
+
+function int32s(bytes: Buffer): number[] {
+  return Array.from({ length: bytes.length / 4 }, (_, index) => bytes.readInt32LE(index * 4));
+}
+
+const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+
+describe('InPlaceAdder', () => {
+  it('adds the term to every value however the bytes are split into chunks', async () => {
+    const registry = new JitRegistry({ capacity: 4, level: 'avx2' });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          int32,
+          fc.array(int32, { minLength: 1, maxLength: 300 }),
+          fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 40 }),
+          async (term, values, cuts) => {
+            const body = littleEndian(values);
+            const adder = new InPlaceAdder(registry, term);
+            adder.start();
+            const out: Buffer[] = [];
+            adder.on('data', (chunk: Buffer) => out.push(chunk));
+            const done = new Promise((resolve, reject) => adder.on('end', resolve).on('error', reject));
+            let at = 0;
+            for (let index = 0; at < body.length; index += 1) {
+              const size = cuts[index % cuts.length] as number;
+              adder.write(Buffer.from(body.subarray(at, at + size)));
+              at += size;
+            }
+            adder.end();
+            await done;
+            assert.deepEqual(
+              int32s(Buffer.concat(out)),
+              values.map((x) => wrappingAdd(term, x)),
+            );
+          },
+        ),
+        { numRuns: 200 },
+      );
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('fails a stream that ends inside a value', async () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    try {
+      const adder = new InPlaceAdder(registry, 1);
+      adder.start();
+      adder.resume();
+      const failed = new Promise<Error>((resolve) => adder.on('error', resolve));
+      adder.end(Buffer.alloc(6));
+      assert.match((await failed).message, /ended inside a value/);
+    } finally {
+      registry.dispose();
+    }
+  });
+});
+
+describe('POST /adders/:n/apply with application/octet-stream', () => {
+  let t: TestApp;
+  let port: number;
+  before(async () => {
+    t = await startTestApp({ binaryBatchLimitBytes: LIMIT });
+    port = (t.app.server.address() as { port: number }).port;
+  });
+  after(() => t.close());
+
+  const post = (term: number, body: Buffer) =>
+    t.http
+      .post(`/adders/${term}/apply`)
+      .set('content-type', 'application/octet-stream')
+      .responseType('blob')
+      .send(body);
+
+  it('answers the results as little-endian int32s, with the same length, type and x-jit-cache', async () => {
+    const values = [0, 1, -1, 2147483647, -2147483648, 123456789];
+    const first = await post(2147483647, littleEndian(values)).expect(200);
+    assert.equal(first.headers['content-type'], 'application/octet-stream');
+    assert.equal(first.headers['content-length'], String(values.length * 4));
+    assert.equal(first.headers['x-jit-cache'], 'compile');
+    assert.deepEqual(
+      int32s(first.body as Buffer),
+      values.map((x) => wrappingAdd(2147483647, x)),
+    );
+    const second = await post(2147483647, littleEndian([5])).expect(200);
+    assert.equal(second.headers['x-jit-cache'], 'hit');
+  });
+
+  it('agrees with a JSON batch on the same term', async () => {
+    const values = Array.from({ length: 1000 }, (_, index) => Math.imul(index, 0x9e3779b1));
+    const binary = await post(-77, littleEndian(values)).expect(200);
+    const json = await t.http.post('/adders/-77/apply').send({ xs: values }).expect(200);
+    assert.deepEqual(int32s(binary.body as Buffer), json.body.results);
+  });
+
+  it('adds a body that arrives a few bytes at a time, splitting values between chunks', async () => {
+    const values = Array.from({ length: 50 }, (_, index) => index * 1_000_003 - 25);
+    const body = littleEndian(values);
+    const head =
+      'POST /adders/9/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const exchange = await exchangeRaw(port, head, {
+      end: false,
+      onConnect: async (socket) => {
+        for (let at = 0; at < body.length; at += 7) {
+          socket.write(body.subarray(at, at + 7));
+          await sleep(2);
+        }
+      },
+    });
+    assert.equal(exchange.responses[0]?.status, 200);
+    assert.deepEqual(
+      int32s(exchange.responses[0]?.body as Buffer),
+      values.map((x) => wrappingAdd(9, x)),
+    );
+  });
+
+  for (const [label, body, status, message] of [
+    ['empty', Buffer.alloc(0), 400, /^the binary batch is empty/],
+    ['not a multiple of 4 bytes', Buffer.alloc(10), 400, /^the binary batch is 10 bytes, not a whole number/],
+    [
+      'over the limit',
+      Buffer.alloc(LIMIT + 4),
+      413,
+      new RegExp(`^the binary batch is ${LIMIT + 4} bytes; at most ${LIMIT}`),
+    ],
+  ] as const) {
+    it(`refuses a body that is ${label} with ${status}, compiling nothing`, async () => {
+      const compiles = t.app.jit.stats().compiles;
+      const response = await t.http
+        .post('/adders/555/apply')
+        .set('content-type', 'application/octet-stream')
+        .send(body);
+      assert.equal(response.status, status);
+      assert.match(errorMessage(response.body, status), message);
+      assert.equal(t.app.jit.stats().compiles, compiles);
+      assert.equal(t.app.jit.has(555), false);
+    });
+  }
+
+  it('refuses a body without a Content-Length with 411, compiling nothing', async () => {
+    const exchange = await exchangeRaw(
+      port,
+      'POST /adders/556/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
+        'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\n\x01\x00\x00\x00\r\n0\r\n\r\n',
+    );
+    assert.equal(exchange.responses[0]?.status, 411);
+    assert.match(
+      errorMessage(JSON.parse(exchange.responses[0]?.body.toString() ?? ''), 411),
+      /Content-Length/,
+    );
+    assert.equal(t.app.jit.has(556), false);
+  });
+});
