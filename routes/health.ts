@@ -10,7 +10,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['health'],
+        operationId: 'getLiveness',
         summary: 'The process is alive',
+        description:
+          'Answers 200 whenever the process answers at all, and checks nothing more: load shedding and ' +
+          'the compile quota do not apply to it.',
         querystring: NoQuery,
         response: {
           200: Type.Object({ status: Type.Literal('ok', { examples: ['ok'] }) }),
@@ -26,7 +30,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['health'],
+        operationId: 'getReadiness',
         summary: 'The JIT self-test passed at start and the service is not shutting down',
+        description:
+          'Answers 200 once the service has started, which it does only if the JIT self-test passed, and ' +
+          '503 from the moment it begins shutting down, so that load balancers stop sending it requests.',
         querystring: NoQuery,
         response: {
           200: Type.Object({ status: Type.Literal('ready', { examples: ['ready'] }) }),

@@ -191,6 +191,7 @@ const tags = ['adders'];
 
 export const compileSchema = {
   tags,
+  operationId: 'compileAdder',
   summary: 'Compile the adder for a term',
   description:
     'Compiles `term + x` into its own executable page. 201 with a Location the first time, 200 with the ' +
@@ -207,6 +208,7 @@ export const compileSchema = {
 
 export const applySchema = {
   tags,
+  operationId: 'applyAdder',
   summary: 'Evaluate n + x',
   description: 'Compiles the adder on the first request for n, then evaluates it. Sums wrap around at int32.',
   params: TermParams,
@@ -233,6 +235,7 @@ const BatchResults = Type.Object(
 
 export const applyAllSchema = {
   tags,
+  operationId: 'applyAdderToMany',
   summary: 'Evaluate n + x for many x',
   description:
     'Compiles the adder on first use, then evaluates it on every input with one call into its batch ' +
@@ -290,7 +293,11 @@ const ListQuery = Type.Object(
 
 export const listSchema = {
   tags,
+  operationId: 'listAdders',
   summary: 'List compiled adders, a page at a time, with the registry’s counters',
+  description:
+    'The registry’s counters, and the adders compiled now from `offset`, `limit` at a time; `page.next` ' +
+    'is the path of the next page. `limit=0` gives the counters alone. Does not compile.',
   querystring: ListQuery,
   response: {
     200: Type.Object({
@@ -312,7 +319,11 @@ export const listSchema = {
 
 export const headListSchema = {
   tags,
+  operationId: 'headAdders',
   summary: 'Whether the adders resource answers, without its body (costs nothing)',
+  description:
+    'The status and content type a GET would answer, without building the list: no body, and no ' +
+    'Content-Length.',
   querystring: ListQuery,
   response: {
     200: Type.Null({ description: 'The headers of a GET, without a body' }),
@@ -322,6 +333,7 @@ export const headListSchema = {
 
 export const describeSchema = {
   tags,
+  operationId: 'describeAdder',
   summary: 'Describe a compiled adder: its machine code, decoded and annotated',
   description:
     'Reads the code back from the executable page and decodes it with iced-x86: what the CPU will run, ' +
@@ -333,6 +345,7 @@ export const describeSchema = {
 
 export const lifeSchema = {
   tags,
+  operationId: 'getAdderLife',
   summary: 'The life of the page that holds, or last held, an adder',
   description:
     'How the page was mapped (or recycled from an evicted adder), written, sealed and called, and, for a ' +
@@ -345,7 +358,9 @@ export const lifeSchema = {
 
 export const headDescribeSchema = {
   tags,
+  operationId: 'headAdder',
   summary: 'Whether an adder is compiled, without decoding it (costs one lookup)',
+  description: '200 if the adder for n is compiled, 404 if not, without a body. Does not compile.',
   params: TermParams,
   querystring: NoQuery,
   response: { 200: Type.Null({ description: 'Compiled' }), ...errorResponses(404, 414, 503) },
@@ -353,6 +368,7 @@ export const headDescribeSchema = {
 
 export const releaseSchema = {
   tags,
+  operationId: 'releaseAdder',
   summary: 'Release an adder: its page is unmapped',
   description:
     'Costs the client one compile of its quota, as the adder’s owner will pay one to compile it again.',
