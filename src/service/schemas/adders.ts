@@ -223,15 +223,12 @@ export const applySchema = {
 };
 
 /** A JSON batch's results: typed as the Int32Array the handler returns, written by serializers.ts. */
-const BatchResults = Type.Object(
-  {
-    term: Int32,
-    // Documented as the array of integers it is sent as; typed as the Int32Array the handler returns,
-    // which the route's serializer writes out as is (src/service/serializers.ts).
-    results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
-  },
-  { headers: cacheHeader },
-);
+const BatchResults = Type.Object({
+  term: Int32,
+  // Documented as the array of integers it is sent as; typed as the Int32Array the handler returns,
+  // which the route's serializer writes out as is (src/service/serializers.ts).
+  results: Type.Unsafe<Int32Array>(Type.Array(Int32, { examples: [[6, 7, 8]] })),
+});
 
 export const applyAllSchema = {
   tags,
