@@ -9,9 +9,15 @@
  *
  * Scenarios: warm apply on one term; warm apply round-robin over 1,000 terms; cold apply, a new term
  * every request at capacity 64 (so each request compiles and evicts); POST /adders with distinct terms;
- * batch apply of 10,000 values. Then the cost of observability: warm apply with metrics and logging as in
- * production, with each alone, and with a log line per request (LOG_LEVEL=debug), each measured the same
- * way against a process with both off.
+ * a JSON batch of 10,000 values; binary batches (application/octet-stream) of 10,000 and 1,048,576 values,
+ * measured against bench/echo-server.ts, a plain Node.js server that streams the bytes it receives back
+ * unchanged: the bound for that path. Then the cost of observability: warm apply with metrics and logging
+ * as in production, with each alone, and with a log line per request (LOG_LEVEL=debug), each measured the
+ * same way against a process with both off.
+ *
+ * BENCH_AGAINST=<another checkout's dist/src/server.js> measures this checkout's babyjit against that one
+ * instead of the baselines, in the same pairs and with the same configuration on both sides: how the
+ * decisions in docs/decisions.md were measured. Such a run writes nothing.
  *
  * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
  *
@@ -39,7 +45,10 @@ const selected = (title: string) => ONLY === undefined || title.includes(ONLY);
 const OBSERVABILITY_TITLE = 'The cost of metrics and logging (warm apply, one term)';
 const CONNECTIONS = 50;
 const BATCH = 10_000;
+const LARGE_BATCH = 1_048_576;
 const baselineScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+const echoScript = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+const AGAINST = process.env.BENCH_AGAINST;
 
 interface Target {
   name: string;
@@ -72,6 +81,10 @@ interface Scenario {
   name: string;
   /** Which babyjit process serves it. */
   babyjit: string;
+  /** What it is measured against: the Fastify baseline unless said otherwise. */
+  against?: 'baseline' | 'echo';
+  /** Connections autocannon keeps open (CONNECTIONS unless said otherwise). */
+  connections?: number;
   requests: () => RequestSpec[];
   /** Values evaluated per request, for the batch scenario's values/s. */
   valuesPerRequest?: number;
@@ -118,11 +131,16 @@ interface Slice {
   p99: number;
 }
 
-async function loadSlice(target: Target, requests: RequestSpec[], seconds: number): Promise<Slice> {
+async function loadSlice(
+  target: Target,
+  requests: RequestSpec[],
+  seconds: number,
+  connections: number,
+): Promise<Slice> {
   const { url } = target;
   const pid = target.process.child.pid as number;
   const cpuBefore = cpuSeconds(pid);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests });
+  const result = await autocannon({ url, connections, duration: seconds, requests });
   const cpu = cpuSeconds(pid) - cpuBefore;
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(
@@ -150,6 +168,7 @@ async function measurePair(
   second: Target,
   requests: () => RequestSpec[],
   firstGoesFirst: boolean,
+  connections = CONNECTIONS,
 ): Promise<[Measurement, Measurement]> {
   const half = SECONDS / 2;
   const [a, b] = firstGoesFirst ? [first, second] : [second, first];
@@ -157,7 +176,9 @@ async function measurePair(
     [first, []],
     [second, []],
   ]);
-  for (const target of [a, b, b, a]) slices.get(target)?.push(await loadSlice(target, requests(), half));
+  for (const target of [a, b, b, a]) {
+    slices.get(target)?.push(await loadSlice(target, requests(), half, connections));
+  }
   const combine = (parts: Slice[]): Measurement => {
     const total = (pick: (slice: Slice) => number) => parts.reduce((sum, slice) => sum + pick(slice), 0);
     return {
@@ -176,16 +197,18 @@ async function measurePair(
  * process that kept serving throughout (metrics off and LOG_LEVEL=silent on both sides): warmed for 1 s,
  * they cost 5% more CPU per warm apply than it (median of 12); warmed for 6 s, 2% less (median of 10).
  */
-async function warmUp(url: string, requests: RequestSpec[]): Promise<void> {
-  await autocannon({ url, connections: CONNECTIONS, duration: WARM_UP_SECONDS, requests });
+async function warmUp(url: string, requests: RequestSpec[], connections = CONNECTIONS): Promise<void> {
+  await autocannon({ url, connections, duration: WARM_UP_SECONDS, requests });
 }
 
 let nextColdTerm = 100_000_000;
 let nextPostTerm = -100_000_000;
 const json = { 'content-type': 'application/json' };
-const batchBody = JSON.stringify({
-  xs: Array.from({ length: BATCH }, (_, i) => i * 214_747 - 1_073_741_824),
-});
+const batchValues = (count: number) => Array.from({ length: count }, (_, i) => i * 214_747 - 1_073_741_824);
+const batchBody = JSON.stringify({ xs: batchValues(BATCH) });
+const binary = { 'content-type': 'application/octet-stream' };
+/** The same values as little-endian int32s, as a binary batch carries them. */
+const binaryBody = (count: number) => Buffer.from(Int32Array.from(batchValues(count)).buffer);
 
 const scenarios: Scenario[] = [
   {
@@ -232,6 +255,18 @@ const scenarios: Scenario[] = [
     valuesPerRequest: BATCH,
     requests: () => [{ method: 'POST', path: '/adders/5/apply', headers: json, body: batchBody }],
   },
+  ...[BATCH, LARGE_BATCH].map(
+    (count): Scenario => ({
+      name: `binary batch, ${count.toLocaleString('en')} values`,
+      babyjit: 'production',
+      against: 'echo',
+      // Each request carries 4 bytes a value both ways: fewer connections for the large one keep what is in
+      // flight (and the load generator's own memory) in bounds.
+      connections: count === BATCH ? CONNECTIONS : 8,
+      valuesPerRequest: count,
+      requests: () => [{ method: 'POST', path: '/adders/5/apply', headers: binary, body: binaryBody(count) }],
+    }),
+  ),
 ];
 
 /** Each configuration is measured against metrics and logging both off, in pairs (see main()). */
@@ -261,6 +296,7 @@ async function main(): Promise<void> {
   type Configuration = { env: Record<string, string>; script?: string };
   const configurations: Record<string, Configuration> = {
     baseline: { env: {}, script: baselineScript },
+    echo: { env: {}, script: echoScript },
     production: { env: { LOG_LEVEL: 'info', METRICS: 'on' } },
     small: { env: { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '64' } },
     // A fresh production-configured process for the observability comparison: 'production' has by then
@@ -274,11 +310,17 @@ async function main(): Promise<void> {
   const target = async (key: string): Promise<Target> => {
     const running = targets.get(key);
     if (running) return running;
-    const { env, script } = configurations[key] as Configuration;
-    const started = await start(key === 'baseline' ? 'baseline' : 'babyjit', env, script);
+    // `against:production` and the like: the other checkout's babyjit, configured as `production` is.
+    const [configuration, other] = key.startsWith('against:') ? [key.slice(8), true] : [key, false];
+    const { env, script } = configurations[configuration] as Configuration;
+    const name = other ? 'candidate' : script === undefined ? 'babyjit' : configuration;
+    const started = await start(name, env, other ? AGAINST : script);
     targets.set(key, started);
     return started;
   };
+  /** What a scenario's babyjit is measured against: a baseline, or the other checkout (BENCH_AGAINST). */
+  const comparison = (scenario: Scenario) =>
+    AGAINST === undefined ? (scenario.against ?? 'baseline') : `against:${scenario.babyjit}`;
   const stopAllBut = async (needed: Set<string>) => {
     for (const [key, running] of targets) {
       if (needed.has(key)) continue;
@@ -308,30 +350,34 @@ async function main(): Promise<void> {
 
     const chosen = scenarios.filter(({ name }) => selected(name));
     for (const [index, scenario] of chosen.entries()) {
-      await stopAllBut(new Set(['baseline', ...chosen.slice(index).map(({ babyjit }) => babyjit)]));
-      for (const key of [scenario.babyjit, 'baseline']) {
+      const later = chosen.slice(index);
+      await stopAllBut(new Set(later.flatMap((next) => [next.babyjit, comparison(next)])));
+      const connections = scenario.connections ?? CONNECTIONS;
+      for (const key of [scenario.babyjit, comparison(scenario)]) {
         const { url } = await target(key);
         await scenario.prepare?.(url);
-        await warmUp(url, scenario.requests());
+        await warmUp(url, scenario.requests(), connections);
       }
       const rows: Array<{ ours: Measurement; base: Measurement }> = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         // Alternate which goes first, so neither always runs on a machine warmed (or tired) by the other.
         const [ours, base] = await measurePair(
           await target(scenario.babyjit),
-          await target('baseline'),
+          await target(comparison(scenario)),
           scenario.requests,
           round % 2 === 0,
+          connections,
         );
         rows.push({ ours, base });
         process.stderr.write(`${scenario.name}: round ${round + 1}/${ROUNDS}\n`);
       }
+      const other = (await target(comparison(scenario))).name;
       say();
-      say(`### ${scenario.name}`);
+      say(`### ${scenario.name}${other === 'baseline' ? '' : ` (against ${other})`}`);
       say();
       const values = scenario.valuesPerRequest;
       say(
-        '| round | babyjit req/s | p50 | p99 | CPU µs/req | baseline req/s | p50 | p99 | CPU µs/req | ratio | CPU ratio |' +
+        `| round | babyjit req/s | p50 | p99 | CPU µs/req | ${other} req/s | p50 | p99 | CPU µs/req | ratio | CPU ratio |` +
           (values ? ' babyjit values/s |' : ''),
       );
       say(
@@ -372,7 +418,8 @@ async function main(): Promise<void> {
       });
     }
 
-    if (!selected(OBSERVABILITY_TITLE)) return; // a partial run: nothing is written
+    // A partial run, or one against another checkout: nothing more is measured, and nothing is written.
+    if (!selected(OBSERVABILITY_TITLE) || AGAINST !== undefined) return;
     await stopAllBut(new Set());
     // Every pair here gets two processes of its own, started for it and stopped after it. Two processes
     // running the same code can differ by several per cent for as long as they live (how V8 happened to
@@ -423,7 +470,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([...targets.values()].map(stop));
   }
-  if (ONLY === undefined && process.env.BENCH_WRITE !== '0')
+  if (ONLY === undefined && AGAINST === undefined && process.env.BENCH_WRITE !== '0')
     writeReportSection('bench:http', lines.join('\n'));
 }
 

@@ -139,6 +139,41 @@ describe('batch kernels on this host', () => {
         );
       });
 
+      it('works on values at any byte offset, as a request body arrives, and writes nothing outside them', () => {
+        // A binary batch is added to where its bytes arrived (page.callWithInt32Bytes): 1, 2 or 3 bytes
+        // past a multiple of 4, no peel can align it and the kernel goes straight to its unaligned vectors.
+        fc.assert(
+          fc.property(int32, int32, fc.integer({ min: 0, max: 3 * 8 * 4 + 7 }), (term, key, length) => {
+            const xs = Array.from({ length }, (_, index) => (index * 0x01000193 - 7) | 0);
+            withPage(target, term, key, (page) => {
+              for (let byteOffset = 0; byteOffset < 36; byteOffset += 1) {
+                const memory = Buffer.alloc(byteOffset + length * 4 + 8, 0x5a);
+                const values = memory.subarray(byteOffset, byteOffset + length * 4);
+                for (const [index, x] of xs.entries()) values.writeInt32LE(x, index * 4);
+                page.callWithInt32Bytes(target.applyAllEntry, values);
+                const results = Array.from({ length }, (_, index) => values.readInt32LE(index * 4));
+                assert.deepEqual(results, expected(term, xs), `at byte offset ${byteOffset}`);
+                assert.ok(
+                  memory.subarray(0, byteOffset).every((byte) => byte === 0x5a),
+                  'before the values',
+                );
+                assert.ok(
+                  memory.subarray(byteOffset + length * 4).every((byte) => byte === 0x5a),
+                  'after them',
+                );
+              }
+            });
+          }),
+          {
+            numRuns: 20,
+            examples: [
+              [1, 2, 0],
+              [-1, 5, 103],
+            ],
+          },
+        );
+      });
+
       it('adds to 100,000 and 1,000,003 values, wrapping around at both ends of int32', () => {
         withPage(target, INT32_MAX, 0x0badf00d, (page) => {
           const xs = Int32Array.from({ length: 100_000 }, (_, index) => (index % 3 === 0 ? 1 : index * 7919));

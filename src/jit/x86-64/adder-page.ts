@@ -190,6 +190,8 @@ export const MAIN_LOOP_OFFSET = 16;
  *           mov eax, term               ; or mov eax, term ^ key; xor eax, key
  *           test rsi, rsi               ; n == 0: nothing to do
  *           jz early
+ *           test dil, 3                 ; xs not a multiple of 4 (a request's body where it arrived,
+ *           jnz aligned                 ;   say): no peel can align it, so no peel
  *   peel:   test dil, W - 1             ; one value at a time until xs is a multiple of W: then no
  *           jz aligned                  ;   access of the vector loops straddles two cache lines
  *           add dword [rdi], eax
@@ -221,8 +223,8 @@ export const MAIN_LOOP_OFFSET = 16;
  *   done:   vzeroupper                  ; AVX2 only
  *           ret
  *
- * Loads and stores are unaligned ones all the same (movdqu, vmovdqu, vpaddd's VEX memory operand): an
- * array whose address is not a multiple of 4 never gets aligned, and then the peel does all the work.
+ * Loads and stores are unaligned ones all the same (movdqu, vmovdqu, vpaddd's VEX memory operand), so an
+ * array whose address is not a multiple of 4, which no peel can align, goes straight to the vector loops.
  * rcx and the vector registers are caller-saved in the System V ABI, so nothing needs saving; eax keeps
  * the term for the scalar tail.
  */
@@ -248,6 +250,8 @@ function vectorBatchAdder(
   ];
   emitLoadTermIntoEax(code, term, key);
   code.emit(testRsiRsi()).branch(jzRel8, early);
+  // An address that is not a multiple of 4 never gets aligned by the peel: go straight to the vectors.
+  code.emit(testDilImm8(3)).branch(jnzRel8, aligned);
   code
     .bind(peel)
     .emit(testDilImm8(width - 1))

@@ -74,12 +74,17 @@ const scalarTail = [
   'Jne →scalar',
 ];
 
-/** The prologue of every vector kernel: load the term, return at once for n = 0, step to an aligned xs. */
+/**
+ * The prologue of every vector kernel: load the term, return at once for n = 0, go straight to the vectors
+ * for an xs not a multiple of 4, else step to an aligned xs.
+ */
 const peel = (term: number, key: number, widthMask: number) => [
   `Mov EAX, ${term ^ key}`,
   `Xor EAX, ${key}`,
   'Test RSI, RSI',
   'Je →early',
+  'Test DIL, 3',
+  'Jne →aligned',
   `peel: Test DIL, ${widthMask}`,
   'Je →aligned',
   'Add [RDI], EAX',
