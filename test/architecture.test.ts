@@ -1,0 +1,116 @@
+/**
+ * The folder a file sits in says what it may touch (docs/architecture.md): the JIT core knows nothing of
+ * HTTP, the encoders are pure, the routes reach the JIT only through the registry's plain data, and the
+ * configuration does not load koffi to learn a default. Read from the sources' import statements.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function sources(folder: string): string[] {
+  return readdirSync(path.join(root, folder)).flatMap((name) => {
+    const relative = path.join(folder, name);
+    if (statSync(path.join(root, relative)).isDirectory()) return sources(relative);
+    return name.endsWith('.ts') ? [relative] : [];
+  });
+}
+
+/** What `file` imports: packages by name, the project's own files as paths from the root (.ts). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  return [...text.matchAll(/^(?:import|export)[^'"]*?from '([^']+)'/gm)].map(([, specifier = '']) =>
+    specifier.startsWith('.')
+      ? path.normalize(path.join(path.dirname(file), specifier)).replace(/\.js$/, '.ts')
+      : specifier,
+  );
+}
+
+/** Every project file `file` reaches through its imports, itself included. */
+function reachable(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const target of importsOf(file)) if (target.endsWith('.ts')) reachable(target, seen);
+  return seen;
+}
+
+function violations(files: string[], forbidden: (target: string) => boolean): string[] {
+  return files.flatMap((file) =>
+    importsOf(file)
+      .filter(forbidden)
+      .map((target) => `${file} → ${target}`),
+  );
+}
+
+describe('the house', () => {
+  it('keeps HTTP out of the JIT core', () => {
+    assert.deepEqual(
+      violations(sources('src/jit'), (target) =>
+        /^(fastify|@fastify\/|fastify-plugin|pino|prom-client)|^(src\/service|src\/observability|routes)\//.test(
+          target,
+        ),
+      ),
+      [],
+    );
+  });
+
+  it('keeps the encoders pure: they import only each other and the int32 and target definitions', () => {
+    assert.deepEqual(
+      violations(
+        sources('src/jit/x86-64'),
+        (target) => !/^src\/jit\/(x86-64\/[a-z0-9-]+|int32|target)\.ts$/.test(target),
+      ),
+      [],
+    );
+  });
+
+  it('lets the routes reach the JIT only through the registry, its errors, int32 and hex text', () => {
+    assert.deepEqual(
+      violations(
+        sources('routes'),
+        (target) =>
+          target.startsWith('src/jit/') && !/^src\/jit\/(registry|errors|int32|hex)\.ts$/.test(target),
+      ),
+      [],
+    );
+  });
+
+  it('lets the service own the JIT through its plugin and read only plain data elsewhere', () => {
+    const owner = 'src/service/plugins/app/jit.ts';
+    assert.deepEqual(
+      violations(
+        sources('src/service').filter((file) => file !== owner),
+        (target) =>
+          target.startsWith('src/jit/') && !/^src\/jit\/(registry|errors|int32|target)\.ts$/.test(target),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      violations([owner], (target) => /^src\/jit\/(page|libc|x86-64\/|decode|blinding)/.test(target)),
+      [],
+    );
+  });
+
+  it('parses the configuration without loading koffi, the JIT or the service', () => {
+    const loaded = [...reachable('src/config.ts')];
+    assert.deepEqual(loaded, ['src/config.ts']);
+    assert.deepEqual(
+      importsOf('src/config.ts').filter((target) => !target.startsWith('node:')),
+      [],
+    );
+  });
+
+  it('keeps tests out of the benchmarks and benchmarks out of the tests: both share harness/', () => {
+    assert.deepEqual(
+      violations(sources('bench'), (target) => target.startsWith('test/')),
+      [],
+    );
+    assert.deepEqual(
+      violations(sources('test'), (target) => target.startsWith('bench/')),
+      [],
+    );
+  });
+});
