@@ -66,7 +66,12 @@ export async function main(): Promise<void> {
       else app?.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await app?.close();
     });
-    await app.listen({ port, host });
+    const address = await app.listen({ port, host });
+    // The addresses a person opens next, in one line (Fastify's own names only the listening address).
+    app.log.info(
+      { explorer: `${address}/`, docs: `${address}/docs`, openapi: `${address}/openapi.json` },
+      `babyjit is ready: the explorer at ${address}/, the API docs at ${address}/docs`,
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // The logger may not exist yet (bad configuration), so the reason always goes to stderr as well.

@@ -23,11 +23,15 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from '../config.js';
 
 export interface ServiceLoggerOptions {
   level: LogLevel;
-  /** Where lines go: standard output unless given (tests collect them). */
+  /**
+   * Where lines go (tests collect them). Unless given: standard output, as JSON lines, or, when it is a
+   * terminal (a person ran `npm start`), as lines made readable by pino-pretty, as fastify/demo does.
+   */
   destination?: DestinationStream;
 }
 
@@ -38,7 +42,9 @@ export interface ServiceLoggerOptions {
 export function createServiceLogger(options: ServiceLoggerOptions): FastifyBaseLogger | undefined {
   if (options.level === 'silent') return undefined;
   const settings = { level: options.level };
-  const base = options.destination ? pino(settings, options.destination) : pino(settings);
+  const destination =
+    options.destination ?? (process.stdout.isTTY ? pretty({ translateTime: 'SYS:HH:MM:ss.l' }) : undefined);
+  const base = destination ? pino(settings, destination) : pino(settings);
   const shared = Object.create(base) as FastifyBaseLogger;
   shared.child = () => shared;
   return shared;

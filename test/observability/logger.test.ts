@@ -63,17 +63,21 @@ describe('the service logger', () => {
     }
   });
 
-  it('at debug, is the logger Fastify and every request use', async () => {
+  it('at debug, is the logger Fastify and every request use, and what a request writes reaches it', async () => {
     const { app, lines } = await appLogging('debug');
     try {
       let requestLog: unknown;
       app.get('/probe', (request) => {
         requestLog = request.log;
+        request.log.debug({ probe: 1 }, 'written through the request');
         return {};
       });
       await app.inject({ method: 'GET', url: '/probe' });
       assert.equal(requestLog, app.log);
-      assert.ok(lines.length > 0);
+      assert.deepEqual(
+        lines.filter((line) => line.probe === 1).map(({ level, msg }) => ({ level, msg })),
+        [{ level: 20, msg: 'written through the request' }],
+      );
     } finally {
       await app.close();
     }

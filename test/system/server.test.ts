@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { freePort, startServerProcess } from '../../harness/server-process.js';
+import { freePort, serverScript, startServerProcess } from '../../harness/server-process.js';
 import { UnsupportedKernelLevelError } from '../../src/jit/errors.js';
 import { exitStatusFor } from '../../src/server.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from '../support/exec-memory-denial.js';
@@ -134,5 +136,58 @@ describe('the batch kernels’ level (JIT_ISA)', () => {
       server.output(),
       /JIT_ISA="avx512" is not valid: JIT_ISA must be one of auto, avx2, sse2, scalar/,
     );
+  });
+});
+
+describe('the start-up lines', () => {
+  it('name the addresses a person opens next', async () => {
+    const server = startServerProcess({ port: await freePort() });
+    const base = await server.listening;
+    try {
+      const deadline = Date.now() + 5_000;
+      while (!server.output().includes('babyjit is ready') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const ready = server
+        .output()
+        .split('\n')
+        .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
+        .find((line) => typeof line.msg === 'string' && line.msg.startsWith('babyjit is ready'));
+      assert.deepEqual(
+        { msg: ready?.msg, explorer: ready?.explorer, docs: ready?.docs },
+        {
+          msg: `babyjit is ready: the explorer at ${base}/, the API docs at ${base}/docs`,
+          explorer: `${base}/`,
+          docs: `${base}/docs`,
+        },
+      );
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('are readable lines in a terminal, and JSON lines otherwise', async (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      t.skip('no script(1) here to give the server a terminal');
+      return;
+    }
+    const port = await freePort();
+    // script(1) runs the server with a pseudo-terminal as its standard output, as `npm start` in a shell.
+    const child = spawn('script', ['-qfc', `${process.execPath} ${serverScript}`, '/dev/null'], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 10_000;
+    while (!output.includes('babyjit is ready') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    assert.match(output, /INFO.*babyjit is ready: the explorer at http:\/\/127\.0\.0\.1:/);
+    assert.doesNotMatch(output, /\{"level":30/, 'no JSON lines in a terminal');
   });
 });
