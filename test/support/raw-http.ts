@@ -70,23 +70,71 @@ export function exchangeRaw(
  */
 export function parseResponses(raw: Buffer, head = false): RawResponse[] {
   const responses: RawResponse[] = [];
-  let at = 0;
-  while (at < raw.length) {
-    const headEnd = raw.indexOf('\r\n\r\n', at);
-    if (headEnd === -1) break;
-    const lines = raw.subarray(at, headEnd).toString('latin1').split('\r\n');
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1]);
-    const headers = new Map<string, string>();
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    const length = head ? 0 : Number(headers.get('content-length') ?? 0);
-    const bodyStart = headEnd + 4;
-    responses.push({ status, headers, body: raw.subarray(bodyStart, bodyStart + length) });
-    at = bodyStart + length;
+  for (
+    let taken = takeResponse(raw, 0, head);
+    taken !== undefined;
+    taken = takeResponse(raw, taken.next, head)
+  ) {
+    responses.push(taken.response);
   }
   return responses;
+}
+
+/**
+ * The response that starts at `at` in `raw`, and where the next one starts; undefined while `raw` does not
+ * hold all of it yet (or at all: `at` is its end).
+ */
+export function takeResponse(
+  raw: Buffer,
+  at: number,
+  head = false,
+): { response: RawResponse; next: number } | undefined {
+  const headEnd = raw.indexOf('\r\n\r\n', at);
+  if (headEnd === -1) return undefined;
+  const lines = raw.subarray(at, headEnd).toString('latin1').split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1]);
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const length = head ? 0 : Number(headers.get('content-length') ?? 0);
+  const bodyStart = headEnd + 4;
+  if (raw.length < bodyStart + length) return undefined;
+  return {
+    response: { status, headers, body: raw.subarray(bodyStart, bodyStart + length) },
+    next: bodyStart + length,
+  };
+}
+
+/** Reads the next whole response from a socket that stays open; rejects if it closes first. */
+export function readResponse(socket: Socket): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const taken = takeResponse(received, 0);
+      if (taken === undefined) return;
+      cleanup();
+      resolve(taken.response);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error(`connection closed after ${received.length} bytes, before a whole response`));
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
 }
 
 /** A GET request's bytes, as a keep-alive client pipelining them writes it. */

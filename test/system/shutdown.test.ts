@@ -21,52 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
-
-interface Answer {
-  status: number;
-  headers: Map<string, string>;
-  body: string;
-}
-
-/** Reads one HTTP/1.1 response with a content-length from a raw socket. */
-function readAnswer(socket: Socket): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const end = received.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const [statusLine = '', ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
-      const headers = new Map(
-        lines.map((line) => {
-          const colon = line.indexOf(':');
-          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string];
-        }),
-      );
-      const length = Number(headers.get('content-length'));
-      if (received.length < end + 4 + length) return;
-      cleanup();
-      const status = Number(statusLine.split(' ')[1]);
-      resolve({ status, headers, body: received.subarray(end + 4, end + 4 + length).toString('utf8') });
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new Error(`connection closed after ${received.length} bytes, before a whole response`));
-    };
-    const cleanup = () => {
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-  });
-}
+import { readResponse } from '../support/raw-http.js';
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -188,7 +143,7 @@ describe('SIGTERM under load', () => {
         const term = 100 + i;
         terms.add(term);
         const socket = await open(port);
-        const answered = readAnswer(socket);
+        const answered = readResponse(socket);
         await write(socket, get(`/adders/${term}/apply?x=1`, 'keep-alive'));
         assert.equal((await answered).status, 200);
         const closed = new Promise<string>((resolve) => {
@@ -204,7 +159,7 @@ describe('SIGTERM under load', () => {
     const late = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const socket = await open(port);
-        const answer = readAnswer(socket);
+        const answer = readResponse(socket);
         answer.catch(() => {}); // awaited after the signal
         return { socket, answer };
       }),
@@ -217,7 +172,7 @@ describe('SIGTERM under load', () => {
     const splitRequest = post(`/adders/${splitTerm}/apply`, JSON.stringify({ xs: splitXs }), 'keep-alive');
     const half = Math.floor(splitRequest.length / 2);
     const split = await open(port);
-    const splitAnswer = readAnswer(split);
+    const splitAnswer = readResponse(split);
     const splitClosed = new Promise<string>((resolve) => {
       split.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`));
       split.on('close', () => resolve('closed'));
@@ -242,7 +197,7 @@ describe('SIGTERM under load', () => {
           ? post(`/adders/${term}/apply`, JSON.stringify({ xs }))
           : get(`/adders/${term}/apply?x=${xs[0]}`, keepAlive ? 'keep-alive' : 'close');
         const socket = await open(port);
-        const answer = readAnswer(socket);
+        const answer = readResponse(socket);
         const closed = new Promise<string>((resolve) => {
           socket.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`));
           socket.on('close', () => resolve('closed'));
@@ -279,7 +234,8 @@ describe('SIGTERM under load', () => {
     });
 
     for (const { batch, term, xs, answer, closed } of inFlight) {
-      const { status, body } = await answer;
+      const { status, body: bytes } = await answer;
+      const body = bytes.toString();
       assert.equal(status, 200, body);
       assert.equal(await closed, 'closed'); // by the server, keep-alive or not
       if (batch) {
@@ -290,10 +246,11 @@ describe('SIGTERM under load', () => {
     }
     for (const pending of lateAnswers) {
       const { term, x, answer } = await pending;
-      assert.equal(answer.status, 200, answer.body);
-      assert.deepEqual(JSON.parse(answer.body), { term, x, result: (term + x) | 0 });
+      assert.equal(answer.status, 200, answer.body.toString());
+      assert.deepEqual(JSON.parse(answer.body.toString()), { term, x, result: (term + x) | 0 });
     }
-    const { status: splitStatus, headers: splitHeaders, body: splitBody } = await splitAnswer;
+    const { status: splitStatus, headers: splitHeaders, body: splitBytes } = await splitAnswer;
+    const splitBody = splitBytes.toString();
     assert.equal(splitStatus, 200, splitBody);
     assert.deepEqual(JSON.parse(splitBody), {
       term: splitTerm,
@@ -322,7 +279,7 @@ describe('SIGTERM under load', () => {
     );
   });
 
-  it('closes an accepted connection that sends nothing once the wait for a first request is over', async (t) => {
+  it('closes an accepted connection that sends nothing, itself, and still exits well within its grace', async (t) => {
     const server = startServerProcess();
     t.after(() => stop(server));
     const port = Number(new URL(await server.listening).port);
@@ -347,7 +304,8 @@ describe('SIGTERM under load', () => {
     assert.equal(error, undefined);
     assert.equal(data, 0);
     const closedMs = at - killedAt;
-    assert.ok(closedMs >= FIRST_REQUEST_WAIT_MS * 0.9, `closed ${closedMs.toFixed(0)} ms after SIGTERM`);
+    // When it is closed, by the clock, is test/service/plugins/shutdown.test.ts's to check, with time
+    // driven by hand; here, that the server closed it itself and still exited well within its grace.
     assert.ok(exitMs < FIRST_REQUEST_WAIT_MS + 2_000, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
     assert.match(server.output(), /"silentConnections":1/);
     t.diagnostic(

@@ -48,3 +48,38 @@ describe('the shutdown plugin', () => {
     );
   });
 });
+
+describe('the shutdown plugin’s wait for a first request', () => {
+  it('closes a connection that has sent nothing once firstRequestWaitMs have passed, not before', async (t) => {
+    const app = Fastify();
+    await app.register(shutdownPlugin, { firstRequestWaitMs: 1000 });
+    app.get('/', async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const accepted = once(app.server, 'connection');
+    const { port } = app.server.address() as { port: number };
+    const silent = connect({ port, host: '127.0.0.1' });
+    silent.resume();
+    let closed = false;
+    silent.on('close', () => {
+      closed = true;
+    });
+    await accepted;
+
+    // Time is driven by hand from here: the plugin's wait is a setTimeout.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const closing = app.close();
+    const turns = async (count: number) => {
+      for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await turns(20);
+    assert.equal(closed, false, 'closed at once');
+    t.mock.timers.tick(999);
+    await turns(20);
+    assert.equal(closed, false, 'closed before the wait was over');
+    t.mock.timers.tick(1);
+    await turns(20);
+    assert.equal(closed, true, 'still open after the wait');
+    t.mock.timers.reset();
+    await closing;
+  });
+});
