@@ -2,7 +2,7 @@
  * Checked requests to the adders API for load drivers (harness/checked-load.ts): what each request
  * sends, and what a right answer is, computed independently of the server with wrappingAdd.
  */
-import { wrappingAdd } from '../src/jit/int32.js';
+import { INT32_MAX, INT32_MIN, wrappingAdd } from '../src/jit/int32.js';
 import type { CheckedRequest } from './checked-load.js';
 
 /** GET /adders/:n/apply?x=: 200 with exactly {term, x, result: (n + x) | 0}. */
@@ -76,4 +76,18 @@ export function scramble(i: number, salt = 0): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Term number `index`: an odd multiplier is a bijection on 32 bits, so distinct indices give distinct
+ * terms, spread over the whole int32 range, negative ones and wrap-around included.
+ */
+export function termAt(index: number): number {
+  return Math.imul(index, 0x9e3779b1);
+}
+
+/** `size` values for batch `i`: the int32 extremes first, where sums wrap, then scrambled ones. */
+export function batchValues(i: number, size: number): number[] {
+  const fixed = [INT32_MAX, INT32_MIN, -1, 0];
+  return Array.from({ length: size }, (_, k) => fixed[k] ?? scramble(Math.imul(i, size) + k, 4) | 0);
 }

@@ -38,8 +38,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INT32_MAX, INT32_MIN } from '../src/jit/int32.js';
-import { applyRequest, batchRequest, deleteRequest, scramble } from './adder-requests.js';
+import {
+  applyRequest,
+  batchRequest,
+  batchValues,
+  deleteRequest,
+  scramble,
+  termAt,
+} from './adder-requests.js';
 import { type CheckedRequest, driveChecked, emptyTally, type LoadTally } from './checked-load.js';
 import type { LedgerReport } from './memory-ledger.js';
 import { ProcessSampler, residentBytes, residentFloors, type SamplerReport } from './process-sampler.js';
@@ -91,18 +97,6 @@ function readConfig(env: NodeJS.ProcessEnv): SoakConfig {
   };
   if (config.batchShare + config.deleteShare > 1) throw new Error('SOAK_BATCH_SHARE + SOAK_DELETE_SHARE > 1');
   return config;
-}
-
-/** Term number `index`: an odd multiplier is a bijection on 32 bits, so the terms are distinct and spread
- * over the whole int32 range, negative ones and wrap-around included. */
-function termAt(index: number): number {
-  return Math.imul(index, 0x9e3779b1);
-}
-
-/** Values for batch `i`: the int32 extremes, where sums wrap, then scrambled ones. */
-function batchValues(i: number, size: number): number[] {
-  const fixed = [INT32_MAX, INT32_MIN, -1, 0];
-  return Array.from({ length: size }, (_, k) => fixed[k] ?? scramble(Math.imul(i, size) + k, 4) | 0);
 }
 
 /** Whole passes over the terms, at least `warmupMin` requests. */

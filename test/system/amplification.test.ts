@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { applyRequest } from '../../harness/adder-requests.js';
+import { applyRequest, termAt } from '../../harness/adder-requests.js';
 import { driveChecked } from '../../harness/checked-load.js';
 import { residentBytes } from '../../harness/process-sampler.js';
 import { freePort, type ServerProcess, startServerProcess } from '../../harness/server-process.js';
@@ -19,8 +19,6 @@ const CAPACITY = 4096;
 const PROBE_TIMEOUT_MS = 1_000;
 const CONTAINER_LIMIT_BYTES = 256 * 2 ** 20;
 const DOCKER_GRACE_MS = 10_000;
-
-const termAt = (i: number) => Math.imul(i + 1, 0x9e3779b1);
 
 /** Opens a connection that writes `requests` at once and never reads what comes back. */
 async function floodWithoutReading(port: number, requests: string): Promise<Socket> {

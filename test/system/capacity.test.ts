@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { applyRequest } from '../../harness/adder-requests.js';
+import { applyRequest, termAt } from '../../harness/adder-requests.js';
 import { driveChecked } from '../../harness/checked-load.js';
 import { freePort, startServerProcess } from '../../harness/server-process.js';
 
@@ -16,9 +16,6 @@ const MORE_TERMS = 5_000;
 function areas(pid: number): number {
   return readFileSync(`/proc/${pid}/maps`, 'utf8').trimEnd().split('\n').length;
 }
-
-/** Term number i: distinct for distinct i, spread over the int32 range (an odd multiplier is a bijection). */
-const termAt = (i: number) => Math.imul(i + 1, 0x9e3779b1);
 
 describe('capacity within the kernel’s memory areas', () => {
   let largestCapacity = 0;

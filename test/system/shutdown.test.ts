@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { batchValues } from '../../harness/adder-requests.js';
 import { type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
@@ -44,17 +45,6 @@ function post(path: string, body: string, connection: 'close' | 'keep-alive' = '
     `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: ${connection}\r\n` +
     `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
-}
-
-/** Deterministic int32 values, extremes included, so that some sums wrap around. */
-function int32s(count: number, seed: number): number[] {
-  const values = [2147483647, -2147483648, 0, -1, 1];
-  let state = seed >>> 0;
-  while (values.length < count) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values.push(state | 0);
-  }
-  return values.slice(0, count);
 }
 
 interface TcpSocket {
@@ -168,7 +158,7 @@ describe('SIGTERM under load', () => {
     // A keep-alive batch apply in progress when the signal comes: its head and half its body are read.
     const splitTerm = 7_000;
     terms.add(splitTerm);
-    const splitXs = int32s(10_000, 7);
+    const splitXs = batchValues(7, 10_000);
     const splitRequest = post(`/adders/${splitTerm}/apply`, JSON.stringify({ xs: splitXs }), 'keep-alive');
     const half = Math.floor(splitRequest.length / 2);
     const split = await open(port);
@@ -192,7 +182,7 @@ describe('SIGTERM under load', () => {
         const keepAlive = !batch && i % 4 === 1;
         const term = batch ? 2147483647 - i : -2147483648 + i;
         terms.add(term);
-        const xs = batch ? int32s(10_000, i) : int32s(1, i);
+        const xs = batch ? batchValues(i, 10_000) : batchValues(i, 1);
         const request = batch
           ? post(`/adders/${term}/apply`, JSON.stringify({ xs }))
           : get(`/adders/${term}/apply?x=${xs[0]}`, keepAlive ? 'keep-alive' : 'close');
