@@ -16,7 +16,7 @@ import {
 import { byId, el } from './elements.js';
 import { count, hexOffset } from './format.js';
 import { Listing } from './listing.js';
-import { showBlinding, showLife, showOverview } from './page.js';
+import { clearPage, showBlinding, showLife, showOverview } from './page.js';
 import { messageOf, RegistryPanel } from './registry.js';
 import { type ExplorerState, onStateChange, readState, recordState } from './url-state.js';
 
@@ -215,8 +215,25 @@ async function released(term: number): Promise<void> {
   if (shown?.term === term) await refreshLife();
 }
 
+/** The page as it opens at /: no adder shown. */
+function showNoAdder(): void {
+  shown = undefined;
+  lifeKnown = false;
+  registry.current = undefined;
+  byId('page-heading').textContent = 'The adder’s page';
+  for (const id of ['page-status', 'compile-result', 'apply-result', 'batch-result'])
+    byId(id).replaceChildren();
+  clearErrors();
+  listing.clear('No adder yet: compile a term above.');
+  clearPage();
+}
+
 async function load(state: ExplorerState): Promise<void> {
-  if (state.term === undefined) return;
+  if (state.term === undefined) {
+    showNoAdder();
+    return;
+  }
+  for (const id of ['compile-result', 'apply-result', 'batch-result']) byId(id).replaceChildren();
   inputs.term.value = state.term;
   if (state.x !== undefined) inputs.x.value = state.x;
   if (state.xs !== undefined) inputs.xs.value = state.xs;
@@ -256,5 +273,5 @@ for (const example of document.querySelectorAll<HTMLButtonElement>('button[data-
   });
 }
 onStateChange((state) => void load(state));
-listing.clear('No adder yet: compile a term above.');
+showNoAdder();
 void load(readState()).finally(() => void poll());

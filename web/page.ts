@@ -39,6 +39,24 @@ function stepWords(step: PageStep): string {
   }
 }
 
+/** What the panels say before an adder is shown. */
+export function clearPage(): void {
+  byId<HTMLMeterElement>('code-meter').value = 0;
+  byId('code-use').textContent = 'Compile a term to see its page.';
+  byId('entries').replaceChildren();
+  byId('life-state').textContent = 'Compile a term to follow its page.';
+  byId('life-body').replaceChildren();
+  byId('blinding-body').replaceChildren(
+    el(
+      'p',
+      {},
+      'A term chosen by a client never lies in executable memory as it is: each page holds ',
+      el('code', {}, 'term ^ key'),
+      ' and a random key instead.',
+    ),
+  );
+}
+
 /** Keys seen for each term in this tab, oldest first: a page compiled again gets a new key. */
 const keysSeen = new Map<number, number[]>();
 

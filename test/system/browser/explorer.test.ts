@@ -39,18 +39,18 @@ interface Watch {
   expect(status: number, pathStart: string): void;
 }
 
+const originOf = (app: TestApp) => `http://127.0.0.1:${(app.app.server.address() as { port: number }).port}`;
+
 const hex32 = (value: number) => `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
 
 describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, () => {
   let server: TestApp | undefined;
   let browser: BrowserContext | undefined;
   let profile: string | undefined;
-  let origin = '';
 
   before(async () => {
     if (!existsSync(CHROMIUM)) return;
     server = await startTestApp();
-    origin = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
     profile = mkdtempSync(path.join(os.tmpdir(), 'babyjit-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -74,17 +74,22 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
   });
 
   /** A new page, watched; or the test skipped where there is no Chromium (never in CI). */
-  async function open(t: TestContext, address: string): Promise<{ page: Page; watch: Watch } | undefined> {
+  async function open(
+    t: TestContext,
+    address: string,
+    app: TestApp | undefined = server,
+  ): Promise<{ page: Page; watch: Watch } | undefined> {
     if (browser === undefined) {
       // CI installs Chromium (.ci/run); a developer machine without it is told how, and CI never skips.
       assert.ok(!inCI, `no Chromium at ${CHROMIUM} in CI`);
       t.skip(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
       return undefined;
     }
+    const at = originOf(app as TestApp);
     const page = await browser.newPage();
-    const watch = await watchPage(page, origin);
+    const watch = await watchPage(page, at);
     t.after(() => page.close());
-    await page.goto(`${origin}${address}`);
+    await page.goto(`${at}${address}`);
     return { page, watch };
   }
 
@@ -187,23 +192,58 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await assertClean(page, watch);
   });
 
-  it('compiles a term through the form, records it in the address, and goes back with Back', async (t) => {
-    const opened = await open(t, '/?term=-4&x=1');
+  it('compiles and applies through the forms, records each step in the address, and goes back with Back', async (t) => {
+    const opened = await open(t, '/');
     if (opened === undefined) return;
     const { page, watch } = opened;
-    await page.locator('#apply-result .result', { hasText: '= -3' }).waitFor();
+    const search = () => new URL(page.url()).search;
+    assert.equal(await page.locator('#page-heading').textContent(), 'The adder’s page');
     await page.locator('#term').fill('123456');
     await page.getByRole('button', { name: 'Compile', exact: true }).click();
     await page.locator('#compile-result', { hasText: 'x-jit-cache: compile' }).waitFor();
     assert.match((await page.locator('#compile-result').textContent()) ?? '', /201 Created/);
-    assert.equal(new URL(page.url()).search, '?term=123456');
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
+    assert.equal(search(), '?term=123456');
     assert.equal(server?.app.jit.has(123456), true);
+    await page.locator('#x').fill('1');
+    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    await page.locator('#apply-result .result', { hasText: '123456 + 1 = 123457' }).waitFor();
+    assert.equal(search(), '?term=123456&x=1');
 
     await page.goBack();
-    assert.equal(new URL(page.url()).search, '?term=-4&x=1');
-    await page.locator('#page-heading', { hasText: 'adder -4' }).waitFor();
-    assert.equal(await page.locator('#term').inputValue(), '-4');
+    assert.equal(search(), '?term=123456');
+    await page.locator('#compile-result', { hasText: 'x-jit-cache: hit' }).waitFor();
+    assert.equal(await page.locator('#apply-result').textContent(), '');
+    await page.goBack();
+    assert.equal(search(), '');
+    await page.locator('#page-heading', { hasText: 'The adder’s page' }).waitFor();
+    await page.locator('#listing-body .empty').waitFor();
+    await page.goForward();
+    await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
+    await assertClean(page, watch);
+  });
+
+  it('shows a page recycled from the adder it evicted, naming that adder', async (t) => {
+    const full = await startTestApp({ jitMaxAdders: 1 });
+    t.after(() => full.close());
+    const opened = await open(t, '/?term=1', full);
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    await page.locator('#page-heading', { hasText: 'adder 1' }).waitFor();
+    await page.locator('#term').fill('2');
+    await page.locator('#term').press('Enter');
+    await page.locator('#page-heading', { hasText: 'adder 2' }).waitFor();
+    assert.deepEqual(
+      await page
+        .locator('#life-body tr')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-step'))),
+      ['recycled', 'written', 'sealed', 'called'],
+    );
+    assert.match(
+      (await page.locator('#life-body tr[data-step="recycled"]').textContent()) ?? '',
+      /Recycled: the page of adder 1, evicted for this one.*rw- read\+write/,
+    );
+    await page.locator('#stat-evictions', { hasText: '1' }).waitFor({ timeout: POLL_WAIT_MS });
     await assertClean(page, watch);
   });
 
@@ -251,13 +291,17 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await assertClean(page, watch);
   });
 
-  it('lists an adder another client compiles, and releases it from the registry panel', async (t) => {
+  it('lists the adders another client compiles, shows one and releases another from the registry panel', async (t) => {
     const opened = await open(t, '/');
     if (opened === undefined) return;
     const { page, watch } = opened;
     await (server as TestApp).http.post('/adders').send({ term: 777 }).expect(201);
+    await (server as TestApp).http.post('/adders').send({ term: 778 }).expect(201);
     const row = page.locator('#registry-body tr[data-term="777"]');
     await row.waitFor({ timeout: POLL_WAIT_MS });
+    await page.getByRole('button', { name: 'Show adder 778' }).click();
+    await page.locator('#page-heading', { hasText: 'adder 778' }).waitFor();
+    assert.equal(new URL(page.url()).search, '?term=778');
     const stats = (await (server as TestApp).http.get('/adders?limit=0').expect(200)).body.stats;
     await page
       .locator('#stat-compiles', { hasText: String(stats.compiles) })
