@@ -7,7 +7,8 @@
  * move between bytes (left and right) and instructions (up and down), Home and End go to the first and last
  * byte. Hovering or focusing a byte lights the bytes of its field and the tokens of the instruction that
  * field encodes (the mnemonic for an opcode, the register a ModRM field names, the number an immediate
- * holds); hovering a token lights the bytes that encode it.
+ * holds); hovering a token, or focusing a mnemonic (a link to its reference), lights the bytes that
+ * encode it.
  */
 import type { AdderDetails, EncodingField, FieldKind, Instruction } from './api.js';
 import { byId, el } from './elements.js';
@@ -65,7 +66,8 @@ export class Listing {
     this.#body.addEventListener('keydown', (event) => this.#onKey(event));
     this.#body.addEventListener('focusin', (event) => this.#onFocus(event.target));
     this.#body.addEventListener('click', (event) => this.#onFocus(event.target));
-    this.#body.addEventListener('mouseover', (event) => this.#onHover(event.target));
+    this.#body.addEventListener('focusout', () => this.#lightSelection());
+    this.#body.addEventListener('mouseover', (event) => this.#lightElement(event.target));
     this.#body.addEventListener('mouseleave', () => this.#lightSelection());
   }
 
@@ -90,7 +92,7 @@ export class Listing {
             { class: 'entry' },
             el(
               'th',
-              { colspan: 3, scope: 'rowgroup', id: `entry-${entry.name}` },
+              { colspan: 3, id: `entry-${entry.name}` },
               el('code', {}, `${entry.name}:`),
               ' ',
               el(
@@ -207,14 +209,22 @@ export class Listing {
 
   #onFocus(target: EventTarget | null): void {
     const index = this.#bytes.indexOf(target as HTMLButtonElement);
-    if (index >= 0 && index !== this.#active) this.#select(index, false);
+    if (index < 0) this.#lightElement(target);
+    else if (index !== this.#active) this.#select(index, false);
   }
 
-  #onHover(target: EventTarget | null): void {
-    if (!(target instanceof HTMLElement)) return;
-    const field = this.#fieldOfByte.get(target);
-    const fields = field === undefined ? this.#fieldsOfToken.get(target) : [field];
-    if (fields !== undefined) this.#light(fields);
+  /** Lights what a byte or a token is linked to; anything else lights the selection again. */
+  #lightElement(target: EventTarget | null): void {
+    const element = target instanceof Element ? target.closest('.byte, .token') : null;
+    const field = element === null ? undefined : this.#fieldOfByte.get(element as HTMLElement);
+    const fields =
+      field !== undefined
+        ? [field]
+        : element === null
+          ? undefined
+          : this.#fieldsOfToken.get(element as HTMLElement);
+    if (fields === undefined) this.#lightSelection();
+    else this.#light(fields);
   }
 
   #select(index: number, focus: boolean): void {
@@ -266,7 +276,11 @@ export class Listing {
               'span',
               {},
               ' · ',
-              el('a', { href: instruction.reference }, `${instruction.mnemonic} in the reference`),
+              el(
+                'a',
+                { href: instruction.reference },
+                `the reference page of ${instruction.mnemonic.toLowerCase()}`,
+              ),
             ),
       ),
       el(

@@ -98,16 +98,20 @@ export class RegistryPanel {
           ),
           el(
             'td',
-            { class: 'actions' },
+            {},
             el(
-              'button',
-              { type: 'button', 'data-action': 'show', 'aria-label': `Show adder ${adder.term}` },
-              'Show',
-            ),
-            el(
-              'button',
-              { type: 'button', 'data-action': 'release', 'aria-label': `Release adder ${adder.term}` },
-              'Release',
+              'div',
+              { class: 'actions' },
+              el(
+                'button',
+                { type: 'button', 'data-action': 'show', 'aria-label': `Show adder ${adder.term}` },
+                'Show',
+              ),
+              el(
+                'button',
+                { type: 'button', 'data-action': 'release', 'aria-label': `Release adder ${adder.term}` },
+                'Release',
+              ),
             ),
           ),
         ),

@@ -163,6 +163,8 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     ]);
     await page.locator('#listing-body .token', { hasText: 'edi' }).first().hover();
     assert.deepEqual(await page.locator('#listing-body button.byte.lit').allTextContents(), ['f8']);
+    await page.locator('#listing-body a.token', { hasText: 'add' }).first().focus();
+    assert.deepEqual(await page.locator('#listing-body button.byte.lit').allTextContents(), ['01']);
 
     // The page's life, and blinding.
     await page.locator('#life-body tr[data-step="called"]', { hasText: 'Called 1 time' }).waitFor();
