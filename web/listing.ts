@@ -128,12 +128,12 @@ export class Listing {
     this.#rows.push(row);
     const length = instructions.reduce((sum, instruction) => sum + instruction.length, 0);
     const tokens = drawTokens(first, instructions.length);
-    const byteCells: HTMLElement[] = [];
+    const fieldGroups: HTMLElement[] = [];
     for (const instruction of instructions) {
       for (const [index, field] of instruction.fields.entries()) {
         const drawn: DrawnField = { row, field, index, bytes: [], tokens: linkedTokens(field, tokens) };
-        field.bytes.split(' ').forEach((hex, index) => {
-          const offset = instruction.offset + field.offset + index;
+        field.bytes.split(' ').forEach((hex, byteIndex) => {
+          const offset = instruction.offset + field.offset + byteIndex;
           const button = el(
             'button',
             {
@@ -141,7 +141,9 @@ export class Listing {
               class: `byte${termBytes.has(offset) ? ' term-byte' : ''}`,
               tabindex: -1,
               'data-offset': offset,
-              'aria-label': `${hex}: ${FIELD_KIND_NAMES[field.kind]} of ${instruction.text}, at ${hexOffset(offset)}`,
+              'aria-label':
+                `${hex}: ${FIELD_KIND_NAMES[field.kind]} of ${instruction.text}, at ${hexOffset(offset)}` +
+                (termBytes.has(offset) ? ', one of the term’s own bytes' : ''),
             },
             hex,
           );
@@ -153,7 +155,7 @@ export class Listing {
         for (const token of drawn.tokens)
           this.#fieldsOfToken.set(token, [...(this.#fieldsOfToken.get(token) ?? []), drawn]);
         row.fields.push(drawn);
-        byteCells.push(el('span', { class: `field kind-${field.kind}` }, ...drawn.bytes));
+        fieldGroups.push(el('span', { class: `field kind-${field.kind}` }, ...drawn.bytes));
       }
     }
     const padding = instructions.length > 1;
@@ -166,7 +168,7 @@ export class Listing {
         el('span', {}, hexOffset(first.offset)),
         el('span', { class: 'length' }, `${length} B`),
       ),
-      el('td', { class: `bytes${padding ? ' wraps' : ''}` }, ...byteCells),
+      el('td', { class: `bytes${padding ? ' wraps' : ''}` }, ...fieldGroups),
       el(
         'td',
         {},
@@ -182,22 +184,23 @@ export class Listing {
 
   #onKey(event: KeyboardEvent): void {
     const current = this.#bytes.indexOf(event.target as HTMLButtonElement);
-    if (current < 0) return;
-    const row = this.#rows.findIndex((candidate) =>
-      candidate.bytes.includes(this.#bytes[current] as HTMLButtonElement),
-    );
-    const inRow = (this.#rows[row] as Row).bytes.indexOf(this.#bytes[current] as HTMLButtonElement);
-    const byteInRow = (index: number) => {
-      const target = this.#rows[index];
+    const button = this.#bytes[current];
+    if (button === undefined) return;
+    const row = this.#rows.findIndex((candidate) => candidate.bytes.includes(button));
+    const column = (this.#rows[row] as Row).bytes.indexOf(button);
+    // Up and down keep the place in the instruction, or take the last byte of a shorter one.
+    const sameColumn = (rowIndex: number) => {
+      const target = this.#rows[rowIndex];
       if (target === undefined) return current;
-      const button = target.bytes[Math.min(inRow, target.bytes.length - 1)] as HTMLButtonElement;
-      return this.#bytes.indexOf(button);
+      return this.#bytes.indexOf(
+        target.bytes[Math.min(column, target.bytes.length - 1)] as HTMLButtonElement,
+      );
     };
     const next: Record<string, number> = {
       ArrowRight: Math.min(current + 1, this.#bytes.length - 1),
       ArrowLeft: Math.max(current - 1, 0),
-      ArrowDown: byteInRow(row + 1),
-      ArrowUp: byteInRow(row - 1),
+      ArrowDown: sameColumn(row + 1),
+      ArrowUp: sameColumn(row - 1),
       Home: 0,
       End: this.#bytes.length - 1,
     };

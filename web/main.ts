@@ -111,9 +111,9 @@ async function apply(termText: string, xText: string, record: boolean): Promise<
       el(
         'p',
         {},
-        'x went in ',
+        `x = ${x} went in `,
         el('code', {}, 'edi'),
-        ' (the first integer argument in the System V AMD64 ABI); the adder left the sum in ',
+        ` (the first integer argument in the System V AMD64 ABI); the adder left ${result} in `,
         el('code', {}, 'eax'),
         ', which the caller reads as the result.',
       ),

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EXPLORER_CSP, EXPLORER_ROOT } from '../../src/service/plugins/external/static.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { exchangeRaw } from '../support/raw-http.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   js: 'application/javascript; charset=utf-8',
@@ -52,6 +53,16 @@ describe('the explorer, served', () => {
     assert.match(page, /<script type="module" src="\/explorer\/main\.js"><\/script>/);
     const head = await t.http.head('/').expect(200);
     assert.equal(head.headers['content-security-policy'], EXPLORER_CSP);
+  });
+
+  it('answers / to a client that half-closes its connection after the request', async () => {
+    const { port } = t.app.server.address() as { port: number };
+    const exchange = await exchangeRaw(
+      port,
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(exchange.responses[0]?.status, 200);
+    assert.equal(exchange.responses[0]?.body.toString('utf8'), page);
   });
 
   it('serves every module the page loads, and all they import, and its other assets, with their content types', async () => {

@@ -4,6 +4,7 @@
  * like any client and loads nothing from outside the service, which its Content-Security-Policy enforces.
  * The policy is the explorer's alone: Swagger UI at /docs is another page, with its own needs.
  */
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -49,11 +50,29 @@ async function explorerPlugin(app: FastifyInstance): Promise<void> {
       wildcard: false,
       index: false,
       globIgnore: ['index.html'],
+      decorateReply: false,
     });
-    // The page reads its state (?term=&x=&xs=) itself and shows the API's message for a bad one, so any
-    // query is taken here: a shared link never lands on a JSON error.
-    explorer.get('/', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+    // The page is read once and sent in one write, like the API's answers: Node's HTTP server gives up on
+    // a request whose client half-closes its connection after sending it, and a file streamed from disk
+    // (the modules under /explorer/) would then be dropped. It reads its state (?term=&x=&xs=) itself and
+    // shows the API's message for a bad one, so any query is taken here: a shared link never lands on a
+    // JSON error.
+    const page = await readExplorerPage();
+    explorer.get('/', { schema: { hide: true } }, (_request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page),
+    );
   });
+}
+
+async function readExplorerPage(): Promise<Buffer> {
+  const file = `${EXPLORER_ROOT}index.html`;
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new Error(`the explorer is not built: cannot read ${file} (npm run build builds it)`, {
+      cause: error,
+    });
+  }
 }
 
 export default fp(explorerPlugin, { name: 'babyjit-explorer', fastify: '5.x' });
