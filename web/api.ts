@@ -119,7 +119,13 @@ async function call<T>(method: string, path: string, body?: string): Promise<Ans
     throw new ApiError(0, 'The service did not answer: is it still running?');
   }
   const text = await response.text();
-  const parsed: unknown = text === '' ? null : JSON.parse(text);
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    // Not the service's JSON (a proxy's error page, say): the status says what is known.
+    throw new ApiError(response.status, `${response.status} ${response.statusText}`);
+  }
   if (!response.ok) {
     const message = (parsed as { message?: unknown } | null)?.message;
     throw new ApiError(response.status, typeof message === 'string' ? message : response.statusText);

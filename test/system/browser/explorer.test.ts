@@ -249,6 +249,35 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await assertClean(page, watch);
   });
 
+  it('without blinding, names the term in the listing and marks its own bytes where they lie', async (t) => {
+    const unblinded = await startTestApp({ jitBlinding: false });
+    t.after(() => unblinded.close());
+    const opened = await open(t, '/?term=5', unblinded);
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    await page.locator('#page-heading', { hasText: 'adder 5' }).waitFor();
+    const { termBytesAt } = (await unblinded.http.get('/adders/5').expect(200)).body as {
+      termBytesAt: number[];
+    };
+    assert.deepEqual(termBytesAt, [3, 17]);
+    assert.deepEqual(
+      await page
+        .locator('#listing-body button.byte.term-byte')
+        .evaluateAll((bytes) => bytes.map((byte) => byte.getAttribute('data-offset'))),
+      ['3', '4', '5', '6', '17', '18', '19', '20'],
+    );
+    assert.deepEqual((await page.locator('#listing-body .meaning').allTextContents()).slice(0, 3), [
+      'rax ← term',
+      'rax ← rax + rdi',
+      'return eax',
+    ]);
+    assert.match(
+      (await page.locator('#blinding-body').textContent()) ?? '',
+      /Blinding is off.*05 00 00 00.*appear at 0x03, 0x11/,
+    );
+    await assertClean(page, watch);
+  });
+
   it('applies a batch, and a wrap-around example in one click', async (t) => {
     const opened = await open(t, '/?term=-4');
     if (opened === undefined) return;
