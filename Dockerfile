@@ -13,6 +13,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY routes ./routes
+COPY web ./web
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
@@ -25,10 +26,12 @@ WORKDIR /app
 # the layer that made them, or they would stay in the image.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && rm -rf /root/.npm /tmp/node-compile-cache
-# app.js reads ../../package.json (its version), hence this layout: /app/package.json, /app/dist/src.
+# app.js reads ../../package.json (its version), hence this layout: /app/package.json, /app/dist/src; the
+# explorer's built front-end is dist/web, beside it (src/service/plugins/external/static.ts).
 # Owned by root and so read-only to the service's user, whatever the container's filesystem.
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/routes ./dist/routes
+COPY --from=build /app/dist/web ./dist/web
 
 # uid 1000 in the official image; the service needs no privilege (mmap and mprotect of its own memory).
 USER node

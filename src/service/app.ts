@@ -23,6 +23,7 @@ import compileQuotaPlugin from './plugins/app/compile-quota.js';
 import jitPlugin from './plugins/app/jit.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import shutdownPlugin from './plugins/app/shutdown.js';
+import explorerPlugin from './plugins/external/static.js';
 import docsPlugin from './plugins/external/swagger.js';
 import loadSheddingPlugin from './plugins/external/under-pressure.js';
 import { ErrorResponse } from './schemas/common.js';
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(shutdownPlugin, { drainMs: settings.shutdownDrainMs });
   if (metrics) await app.register(metricsPlugin, { metrics });
   await app.register(docsPlugin, { version: packageJson.version });
+  await app.register(explorerPlugin);
   await app.register(healthRoutes);
   // The adders get their own scope, where load shedding and the compile quota apply; health, metrics and
   // the docs stay outside it and answer under any load.
