@@ -32,7 +32,12 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, type ServerProcess, startServerProcess } from '../harness/server-process.js';
+import {
+  freePort,
+  SERVICE_NODE_FLAGS,
+  type ServerProcess,
+  startServerProcess,
+} from '../harness/server-process.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { median } from './stats.js';
@@ -111,6 +116,9 @@ async function start(name: string, env: Record<string, string>, script?: string)
     keepOutput: false,
     port: await freePort(),
     ...(script ? { script } : {}),
+    // The other checkout's server runs with the flags this one's does (startServerProcess gives them to
+    // this checkout's server only), so a pair differs in code alone.
+    ...(script !== undefined && script === AGAINST ? { nodeOptions: [...SERVICE_NODE_FLAGS] } : {}),
   });
   const url = await server.listening;
   if (PIN) pin(server.child.pid as number, 0);
