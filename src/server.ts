@@ -4,7 +4,7 @@
  * (SHUTDOWN_DRAIN_MS, none by default), the server stops accepting; every request on a connection it had
  * accepted is answered and idle connections are closed (plugins/app/shutdown.ts), the JIT registry unmaps
  * every page (the jit plugin's onClose logs how many), and the process exits 0; or 1 if that takes longer
- * than SHUTDOWN_DRAIN_MS + SHUTDOWN_GRACE_MS.
+ * than SHUTDOWN_DRAIN_MS + SHUTDOWN_GRACE_MS. A fault in machine code (FAULT_SIGNALS) ends it at once.
  *
  * Exit statuses on a failed start, as <sysexits.h>: 78 (EX_CONFIG) for a bad variable, 71 (EX_OSERR) when
  * the host refuses the JIT's syscalls (executable memory forbidden, no memory) or the port, 69
@@ -18,6 +18,15 @@ import { mappingBudget } from './jit/mapping-budget.js';
 import { isMainModule } from './main-module.js';
 import { createServiceLogger } from './observability/logger.js';
 import { buildApp } from './service/app.js';
+
+/**
+ * Signals a fault in running code raises, which close-with-grace would otherwise take as a request to shut
+ * down. A listener for one installs a handler that only notes the signal and returns: a SIGTRAP from the
+ * int3 padding then runs on past it into whatever follows, and a SIGSEGV re-executes the faulting
+ * instruction forever, the process spinning and deaf to SIGTERM (its JavaScript never runs again). Without
+ * one the kernel ends the process, and an orchestrator starts another.
+ */
+export const FAULT_SIGNALS = ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP'] as const;
 
 export const EX_SOFTWARE = 70;
 export const EX_UNAVAILABLE = 69;
@@ -61,7 +70,7 @@ export async function main(): Promise<void> {
     assertCapacityFits(settings);
     app = await buildApp({ logger: createServiceLogger({ level: logLevel }), ...settings });
     const delay = settings.shutdownDrainMs + SHUTDOWN_GRACE_MS;
-    closeWithGrace({ delay, logger: false }, async ({ signal, err }) => {
+    closeWithGrace({ delay, logger: false, skip: [...FAULT_SIGNALS] }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');
       else app?.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await app?.close();
