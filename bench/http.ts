@@ -23,7 +23,7 @@
  *
  * Environment: BENCH_ROUNDS (7), BENCH_SECONDS per measurement (4), BENCH_WARMUP seconds of load before a
  * server is measured (6), BENCH_WRITE=0 to leave docs alone, BENCH_ONLY=text to run only the sections whose
- * title contains it, or one of several separated by commas (for example `warm` or `cold,binary`); a partial run never writes docs/benchmarks.md, which
+ * title contains it, or one of several separated by `|` (for example `warm` or `cold|binary`: titles hold commas); a partial run never writes docs/benchmarks.md, which
  * holds whole runs only.
  */
 
@@ -47,7 +47,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARMUP ?? 6);
 const ONLY = process.env.BENCH_ONLY;
 const selected = (title: string) =>
-  ONLY === undefined || ONLY.split(',').some((part) => title.includes(part.trim()));
+  ONLY === undefined || ONLY.split('|').some((part) => title.includes(part.trim()));
 const OBSERVABILITY_TITLE = 'The cost of metrics and logging (warm apply, one term)';
 const CONNECTIONS = 50;
 const BATCH = 10_000;
