@@ -23,8 +23,8 @@
  *
  * Environment: BENCH_ROUNDS (7), BENCH_SECONDS per measurement (4), BENCH_WARMUP seconds of load before a
  * server is measured (6), BENCH_WRITE=0 to leave docs alone, BENCH_ONLY=text to run only the sections whose
- * title contains it, or one of several separated by `|` (for example `warm` or `cold|binary`: titles hold commas); a partial run never writes docs/benchmarks.md, which
- * holds whole runs only.
+ * title contains it, or one of several separated by `|` (titles hold commas), for example `warm` or
+ * `cold|binary`; a partial run never writes docs/benchmarks.md, which holds whole runs only.
  */
 
 import { execFileSync } from 'node:child_process';
