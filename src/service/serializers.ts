@@ -13,12 +13,10 @@
  * 256, 50 connections: 54 bytes promoted per request with fast-json-stringify, 5 with JSON.stringify (the
  * same figure as with terms below 5,000, whose few strings stay cached).
  *
- * So the 200 answers are written here from the digits up, never through Number#toString: a single apply's
- * by joining two-digit strings from a table (serializeApplyResult), a batch's as bytes into a buffer
- * (serializeBatchResult). Error answers, a plain { statusCode, error, message }, go through JSON.stringify.
- * Both write exactly what JSON.stringify would, field for field in the response schemas' order (the tests
- * here compare them on random int32s, and the route tests compare raw bodies); the schemas still document
- * the responses in the OpenAPI description.
+ * So the apply routes' answers do not go through fast-json-stringify: a single apply's and every error go
+ * through JSON.stringify, and a batch's 200 answer is written as bytes into a buffer (serializeBatchResult),
+ * exactly what JSON.stringify would write (the tests here compare them on random int32s, and the route
+ * tests compare raw bodies). The schemas still document the responses in the OpenAPI description.
  */
 import type { FastifySerializerCompiler } from 'fastify';
 
@@ -26,51 +24,11 @@ function serializeAsJson(data: unknown): string {
   return JSON.stringify(data);
 }
 
-/** The single apply route's serializer: its 200 body through serializeApplyResult, errors as JSON. */
-export const applyResultSerializerCompiler: FastifySerializerCompiler<unknown> = ({ httpStatus }) =>
-  httpStatus === '200' ? (serializeApplyResult as (data: unknown) => string) : serializeAsJson;
-
-/** The body of a single apply's answer. */
-export interface ApplyResult {
-  term: number;
-  x: number;
-  result: number;
-}
-
 /**
- * `{"term":…,"x":…,"result":…}`. With JSON.stringify, a warm apply cost 68,476 instructions under callgrind,
- * against 65,549 for the baseline of `npm run bench` (whose fast-json-stringify writes `'' + n`), and
- * JSON.stringify's own functions were about 1,500 of the difference; with this, 66,597 (ad-hoc: metrics
- * off, LOG_LEVEL=silent, 10,000 requests after 40,000). A V8 CPU profile under warm load had put
- * JSON.stringify at about 0.8 µs a request against 0.35 for the baseline's serializer.
- *
- * Throws a TypeError for a value that is not an int32, like serializeBatchResult.
+ * The single apply route's serializer: JSON.stringify for every status. A table-driven writer of its three
+ * numbers saved no CPU per request that the paired benchmark could resolve (docs/decisions.md).
  */
-export function serializeApplyResult(data: ApplyResult): string {
-  return (
-    `{"term":${int32Text(requireInt32(data.term, 'term'))},"x":${int32Text(requireInt32(data.x, 'x'))}` +
-    `,"result":${int32Text(requireInt32(data.result, 'result'))}}`
-  );
-}
-
-/** "0" to "99": the text of a number below 100, and the leading digits of any other. */
-const SHORT_NUMBERS = Array.from({ length: 100 }, (_, n) => String(n));
-/** "00" to "99": every further pair of digits. */
-const DIGIT_PAIR_TEXTS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
-
-/** The decimal text of an int32, joined from the tables above, two digits at a time. */
-export function int32Text(value: number): string {
-  if (value >= 0 && value < 100) return SHORT_NUMBERS[value] as string;
-  let rest = value < 0 ? -value : value; // -(-2147483648) is 2147483648: a double, still exact
-  let text = '';
-  while (rest >= 100) {
-    const quotient = (rest / 100) >>> 0;
-    text = (DIGIT_PAIR_TEXTS[rest - quotient * 100] as string) + text;
-    rest = quotient;
-  }
-  text = (SHORT_NUMBERS[rest] as string) + text;
-  return value < 0 ? `-${text}` : text;
-}
+export const applyResultSerializerCompiler: FastifySerializerCompiler<unknown> = () => serializeAsJson;
 
 /**
  * The batch route's serializer: its 200 body through serializeBatchResult, every other status (errors)
