@@ -2,12 +2,13 @@
  * A Prometheus histogram whose hot path costs a few array operations, for the one metric recorded on
  * every request.
  *
- * prom-client's Histogram validates and hashes the label values on every observe(): about 0.5 µs, which
- * the benchmark showed as a few per cent of a warm apply (a request costs about 20 µs of CPU). Here a
- * caller resolves its label values to a `series` once and keeps it, and an observation is a bucket
- * search and two increments. At scrape time the histogram hands prom-client's registry the same values a
- * prom-client Histogram would (test/recording-histogram.test.ts compares the two texts), so the exposition
- * format, escaping and registry stay prom-client's.
+ * prom-client's Histogram builds a labels object and hashes the label values on every observe(): garbage
+ * enough, on every request, to move the heap test's reading past its bound on Node.js 24
+ * (docs/decisions.md has the figures). Here a caller resolves its label values to a `series` once and
+ * keeps it, and an observation is a bucket search and two increments, with nothing allocated. At scrape
+ * time the histogram hands prom-client's registry the same values a prom-client Histogram would
+ * (test/observability/recording-histogram.test.ts compares the two texts), so the exposition format,
+ * escaping and registry stay prom-client's.
  */
 import type { Metric, Registry } from 'prom-client';
 
@@ -92,6 +93,18 @@ export class RecordingHistogram<Label extends string> {
       this.#series.set(key, found);
     }
     return found.handle;
+  }
+
+  /**
+   * What prom-client's registry calls on resetMetrics(): every series counts from zero again. The series
+   * stay (their callers hold them), so a scrape right after shows them with zeros.
+   */
+  reset(): void {
+    for (const { state } of this.#series.values()) {
+      state.counts.fill(0);
+      state.sum = 0;
+      state.count = 0;
+    }
   }
 
   /** What prom-client's registry asks every metric for at scrape time: cumulative buckets, sum, count. */

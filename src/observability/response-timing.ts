@@ -2,14 +2,15 @@
  * Times every response of the HTTP server, with Node's server made from request and response classes of
  * our own, instead of Fastify's onResponse hook or Node's diagnostics channels.
  *
- * Why not an onResponse hook: while an app has one (or a logger), Fastify sets up listeners on every
- * request (lib/route.js, setupResponseListeners): two clock reads, a closure, `finish` and `error`
- * listeners added to the response and removed again, and the hook runner.
+ * Why not an onResponse hook: while an app has one, Fastify sets up `finish` and `error` listeners, a
+ * closure and two clock reads on every request (lib/route.js, setupResponseListeners), and on Node.js 24
+ * the heap test then saw kilobytes a request promoted to the old generation. Why not Node's
+ * `http.server.request.start` and `http.server.response.finish` channels: a request's start time and
+ * route then go into side tables, and the paired benchmark measured more CPU a request, beyond its
+ * spread. The figures are in docs/decisions.md.
  *
- * Why not Node's `http.server.response.finish` channel, which needs no listener: under callgrind, with any
- * subscriber on it (even one that does nothing, preloaded into the previous release), some processes (3 of
- * 6) settled into a state where every nextTick object of Node's stream code was built in V8's runtime,
- * about 40,000 instructions more per request, where a request took about 70,000; none of 6 without it.
+ * Fastify's own server options (https, http2) do not apply to a server made here; the service takes no
+ * such option, and TLS ends in front of it.
  *
  * So a request is stamped when Node builds it (its head has been parsed), and observed when Fastify ends
  * its response. Not observed: requests made with inject() (no HTTP server is involved).

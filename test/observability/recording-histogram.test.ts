@@ -76,4 +76,33 @@ describe('RecordingHistogram', () => {
       );
     }
   });
+
+  it("counts from zero again after the registry's resetMetrics(), through the series handles already held", async () => {
+    const registry = new Registry();
+    const recording = new RecordingHistogram({
+      name: 'request_seconds',
+      help: 'h',
+      labelNames,
+      buckets,
+      registers: [registry],
+    });
+    const held = recording.series({ method: 'GET', route: '/adders', status_code: 200 });
+    held.observe(0.005);
+    held.observe(5);
+    registry.resetMetrics();
+    const afterReset = await registry.metrics();
+    assert.match(afterReset, /^request_seconds_count\{method="GET",route="\/adders",status_code="200"\} 0$/m);
+    assert.match(afterReset, /^request_seconds_sum\{method="GET",route="\/adders",status_code="200"\} 0$/m);
+    held.observe(0.005);
+    const text = await registry.metrics();
+    assert.match(text, /^request_seconds_count\{method="GET",route="\/adders",status_code="200"\} 1$/m);
+    assert.match(
+      text,
+      /^request_seconds_bucket\{le="0.01",method="GET",route="\/adders",status_code="200"\} 1$/m,
+    );
+    assert.match(
+      text,
+      /^request_seconds_bucket\{le="\+Inf",method="GET",route="\/adders",status_code="200"\} 1$/m,
+    );
+  });
 });
