@@ -7,6 +7,9 @@
  *
  *   batch-kernels <scalar|sse2|avx2> <n> <passes>
  *
+ * Built with -shared -fPIC, the same file is a library whose batch_add_<level> functions bench/batch-
+ * kernels.ts calls through koffi, as the JIT's pages are called.
+ *
  * Fills n values at a 64-byte aligned address, the kernels' best case (a load or store that straddles two
  * cache lines costs more; the JIT's kernels step to an aligned address first, these do not), runs a tenth
  * of the passes to warm up, then times `passes` passes as one block and prints one line: <values per
@@ -23,11 +26,11 @@
 /* Unsigned arithmetic wraps around at 32 bits, as the JIT's adds do; signed overflow would be undefined. */
 static inline int32_t wrapping_add(int32_t x, int32_t term) { return (int32_t)((uint32_t)x + (uint32_t)term); }
 
-__attribute__((noinline)) static void add_scalar(int32_t *xs, size_t n, int32_t term) {
+__attribute__((noinline)) void batch_add_scalar(int32_t *xs, size_t n, int32_t term) {
   for (size_t i = 0; i < n; i++) xs[i] = wrapping_add(xs[i], term);
 }
 
-__attribute__((noinline)) static void add_sse2(int32_t *xs, size_t n, int32_t term) {
+__attribute__((noinline)) void batch_add_sse2(int32_t *xs, size_t n, int32_t term) {
   const __m128i t = _mm_set1_epi32(term);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -45,7 +48,7 @@ __attribute__((noinline)) static void add_sse2(int32_t *xs, size_t n, int32_t te
   for (; i < n; i++) xs[i] = wrapping_add(xs[i], term);
 }
 
-__attribute__((noinline, target("avx2"))) static void add_avx2(int32_t *xs, size_t n, int32_t term) {
+__attribute__((noinline, target("avx2"))) void batch_add_avx2(int32_t *xs, size_t n, int32_t term) {
   const __m256i t = _mm256_set1_epi32(term);
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -72,11 +75,11 @@ static uint64_t now_ns(void) {
 int main(int argc, char **argv) {
   if (argc != 4) return 2;
   void (*kernel)(int32_t *, size_t, int32_t) = NULL;
-  if (strcmp(argv[1], "scalar") == 0) kernel = add_scalar;
-  else if (strcmp(argv[1], "sse2") == 0) kernel = add_sse2;
+  if (strcmp(argv[1], "scalar") == 0) kernel = batch_add_scalar;
+  else if (strcmp(argv[1], "sse2") == 0) kernel = batch_add_sse2;
   else if (strcmp(argv[1], "avx2") == 0) {
     if (!__builtin_cpu_supports("avx2")) return 3;
-    kernel = add_avx2;
+    kernel = batch_add_avx2;
   } else return 2;
   size_t n = strtoull(argv[2], NULL, 10);
   long passes = strtol(argv[3], NULL, 10);

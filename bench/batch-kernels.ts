@@ -9,7 +9,10 @@
  *    call gate with ExecutablePage.callWithInt32Array: one FFI call per pass over the array;
  *  - a JavaScript loop over the same array;
  *  - C references (bench/batch-kernels.c, -O2): a scalar loop, and SSE2 and AVX2 intrinsics unrolled ×4,
- *    each timing its own loop, with no FFI call between passes.
+ *    each timing its own loop, with no FFI call between passes, on a 64-byte aligned array;
+ *  - the same C kernels built as a shared library and called as the JIT's pages are: through koffi, one
+ *    FFI call per pass, on the same Int32Array. Set beside these, a JIT kernel's ratio measures its code
+ *    alone, without what the call and the array's placement cost.
  *
  * Each round times every contender once at each size, one block of passes of about BENCH_BATCH_VALUES
  * values (200,000,000) after a tenth of that to warm up; the figures are medians over the rounds, in
@@ -17,6 +20,7 @@
  * against the scalar C loop.
  */
 import { execFileSync } from 'node:child_process';
+import koffi from 'koffi';
 import { encodeBlindedAdderPage } from '../src/jit/blinding.js';
 import { detectHostFeatures } from '../src/jit/host.js';
 import { ExecutablePage } from '../src/jit/page.js';
@@ -36,6 +40,8 @@ const WIDTH_NAMES: Record<KernelLevel, string> = { scalar: 'scalar', sse2: 'SSE2
 
 interface Contender {
   name: string;
+  /** A C reference that runs its own timing loop: the one its width's ratios are taken to. */
+  reference?: true;
   /** The C reference this contender's ratio is taken to. */
   width: KernelLevel;
   /** Runs `passes` passes over `xs` (after its own warm-up, for C) and returns values per nanosecond. */
@@ -88,11 +94,28 @@ export function runBatchKernelsBenchmark(): string {
     for (const level of levels) {
       contenders.push({
         name: `C ${WIDTH_NAMES[level]}${level === 'scalar' ? '' : ' ×4'} (reference)`,
+        reference: true,
         width: level,
         measure: (xs, passes) =>
           Number(
             execFileSync(program.binary, [level, String(xs.length), String(passes)], { encoding: 'utf8' }),
           ),
+      });
+    }
+  }
+  const library = buildC('batch-kernels', ['-O2', '-fno-tree-vectorize', '-shared', '-fPIC']);
+  if (typeof library !== 'string') {
+    const kernels = koffi.load(library.binary);
+    for (const level of levels) {
+      const kernel = kernels.func(`void batch_add_${level}(int32_t *xs, size_t n, int32_t term)`) as (
+        xs: Int32Array,
+        n: number,
+        term: number,
+      ) => void;
+      contenders.push({
+        name: `C ${WIDTH_NAMES[level]}${level === 'scalar' ? '' : ' ×4'} through koffi, one call per pass`,
+        width: level,
+        measure: (xs, passes) => timePasses(xs, passes, (values) => kernel(values, values.length, TERM)),
       });
     }
   }
@@ -144,11 +167,12 @@ export function runBatchKernelsBenchmark(): string {
   } finally {
     for (const page of pages) page.release();
     if (typeof program !== 'string') program.cleanup();
+    if (typeof library !== 'string') library.cleanup();
   }
 
   const figure = (name: string, size: number) => median(rounds.get(`${name}@${size}`) ?? []);
   const reference = (width: KernelLevel) =>
-    contenders.find((contender) => contender.name.startsWith(`C ${WIDTH_NAMES[width]}`));
+    contenders.find((contender) => contender.reference === true && contender.width === width);
   const lines: string[] = [];
   lines.push('## Batch kernels (`npm run bench:jit`, `BENCH_ONLY=batch` for this section alone)');
   lines.push('');
@@ -157,8 +181,9 @@ export function runBatchKernelsBenchmark(): string {
     `xs[i] = (xs[i] + term) | 0 over an Int32Array in place. ${ROUNDS} rounds, alternating; each figure is ` +
       `the median over rounds of one block of passes (about ${VALUES_PER_BLOCK.toLocaleString('en')} values). ` +
       'G values/s; "÷ C" is the ratio to the C reference of the same width (the JavaScript loop: to scalar C). ' +
-      'JIT figures include one FFI call per pass through the call gate; C calls its kernel directly, on a ' +
-      '64-byte aligned array.',
+      'JIT figures include one FFI call per pass through the call gate; the C references call their kernel ' +
+      'directly, on a 64-byte aligned array, and the rows "through koffi" call the same C kernels as the JIT ' +
+      'is called, on the same array.',
   );
   lines.push('');
   const header = SIZES.map((size) => `${size.toLocaleString('en')} values | ÷ C`).join(' | ');
@@ -177,6 +202,20 @@ export function runBatchKernelsBenchmark(): string {
   lines.push(
     `One call through the gate into ${chosenAvx2.name}'s batch entry with an empty array: ${formatNs(median(callOverhead))} (median over rounds).`,
   );
+  const chosen = contenders.find(
+    (contender) => contender.name === `JIT AVX2 ×${CHOSEN_UNROLL.avx2} (chosen)`,
+  );
+  const viaFfi = contenders.find((contender) => contender.name.startsWith('C AVX2 ×4 through koffi'));
+  if (chosen !== undefined && viaFfi !== undefined) {
+    const ratios = SIZES.map(
+      (size) =>
+        `${(figure(chosen.name, size) / figure(viaFfi.name, size)).toFixed(2)}× at ${size.toLocaleString('en')} values`,
+    );
+    lines.push(
+      '',
+      `The chosen AVX2 kernel against the C AVX2 kernel called the same way: ${ratios.join(', ')}.`,
+    );
+  }
   for (const note of notes) lines.push('', `Note: ${note}.`);
   return lines.join('\n');
 }

@@ -152,8 +152,12 @@ async function loadSlice(
   const result = await autocannon({ url, connections, duration: seconds, requests });
   const cpu = cpuSeconds(pid) - cpuBefore;
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    // Which statuses: a 503 is load shedding on a busy machine, anything else a fault to look into.
+    const statuses = Object.entries(result.statusCodeStats ?? {})
+      .map(([status, { count }]) => `${count} × ${status}`)
+      .join(', ');
     throw new Error(
-      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers (${statuses})`,
     );
   }
   return {
