@@ -17,7 +17,9 @@
  *
  * BENCH_AGAINST=<another checkout's dist/src/server.js> measures this checkout's babyjit against that one
  * instead of the baselines, in the same pairs and with the same configuration on both sides: how the
- * decisions in docs/decisions.md were measured. Such a run writes nothing.
+ * decisions in docs/decisions.md were measured. Such a run writes nothing. BENCH_AGAINST_FLAGS
+ * (space-separated) replaces the service's V8 flags for that server: pointed at a copy of this checkout's
+ * dist with BENCH_AGAINST_FLAGS= (empty), a run measures what the flags cost.
  *
  * With two CPUs or more, the servers run on CPU 0 and autocannon on CPU 1 (BENCH_PIN=0: no pinning).
  *
@@ -55,6 +57,11 @@ const LARGE_BATCH = 1_048_576;
 const baselineScript = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
 const echoScript = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 const AGAINST = process.env.BENCH_AGAINST;
+/** The V8 flags of the BENCH_AGAINST server: the service's own unless BENCH_AGAINST_FLAGS says (space-separated). */
+const AGAINST_FLAGS =
+  process.env.BENCH_AGAINST_FLAGS === undefined
+    ? [...SERVICE_NODE_FLAGS]
+    : process.env.BENCH_AGAINST_FLAGS.split(' ').filter((flag) => flag !== '');
 
 interface Target {
   name: string;
@@ -118,8 +125,8 @@ async function start(name: string, env: Record<string, string>, script?: string)
     port: await freePort(),
     ...(script ? { script } : {}),
     // The other checkout's server runs with the flags this one's does (startServerProcess gives them to
-    // this checkout's server only), so a pair differs in code alone.
-    ...(script !== undefined && script === AGAINST ? { nodeOptions: [...SERVICE_NODE_FLAGS] } : {}),
+    // this checkout's server only), so a pair differs in code alone; or with BENCH_AGAINST_FLAGS.
+    ...(script !== undefined && script === AGAINST ? { nodeOptions: AGAINST_FLAGS } : {}),
   });
   const url = await server.listening;
   if (PIN) pin(server.child.pid as number, 0);
