@@ -135,16 +135,25 @@ describe('the container image', { skip: skipRuntimeIndependent || noEngine !== u
       '-A',
       '/app',
       '/app/dist',
+      '/app/dist/web',
       '/app/node_modules',
     ]);
-    const [app = '', dist = '', modules = ''] = listing.split(/\n\n/);
+    const [app = '', dist = '', web = '', modules = ''] = listing.split(/\n\n/);
     assert.deepEqual(app.split('\n').slice(1).sort(), [
       'dist',
       'node_modules',
       'package-lock.json',
       'package.json',
     ]);
-    assert.deepEqual(dist.trim().split('\n').slice(1).sort(), ['routes', 'src']);
+    assert.deepEqual(dist.trim().split('\n').slice(1).sort(), ['routes', 'src', 'web']);
+    // The explorer's front-end, built: its page, styles, icon and compiled scripts, not their TypeScript.
+    const webFiles = web.trim().split('\n').slice(1);
+    assert.ok(webFiles.includes('index.html') && webFiles.includes('main.js'), web);
+    assert.deepEqual(
+      webFiles.filter((name) => !/\.(html|css|svg|js)$/.test(name)),
+      [],
+      `only built files in dist/web:\n${web}`,
+    );
     for (const devOnly of ['typescript', '@biomejs', 'supertest', 'kubernetes-models']) {
       assert.ok(!modules.split('\n').includes(devOnly), `${devOnly} is a dev dependency, yet in the image`);
     }
@@ -220,6 +229,18 @@ describe('the container image', { skip: skipRuntimeIndependent || noEngine !== u
       const bad = await fetch(`${base}/adders/1e3/apply?x=1`);
       assert.equal(bad.status, 400);
       assert.match(errorMessage(await bad.json(), 400), /^params\/n must be a decimal integer/);
+    });
+
+    it('serves the explorer at / and its scripts', async () => {
+      const page = await fetch(`${base}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      const html = await page.text();
+      const script = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+      assert.ok(script !== undefined, `no script in the explorer's page:\n${html.slice(0, 500)}`);
+      const js = await fetch(new URL(script, `${base}/`));
+      assert.equal(js.status, 200);
+      assert.match(js.headers.get('content-type') ?? '', /javascript/);
     });
 
     it('on docker stop releases its pages and exits 0 within the grace period', async () => {
