@@ -30,7 +30,8 @@ app.get('/adders/:n/apply', { schema: applySchema }, async (request) => {
 app.post('/adders/:n/apply', { bodyLimit: 256 * 1024, schema: applyAllSchema }, async (request) => {
   const term = parseDecimalInt32(request.params.n, 'params/n');
   const { xs } = request.body as { xs: number[] };
-  return { term, results: Int32Array.from(xs, (x) => wrappingAdd(term, x)) };
+  // A plain array: the response schema's serializer refuses an Int32Array (a 500 for every batch).
+  return { term, results: xs.map((x) => wrappingAdd(term, x)) };
 });
 
 app.post('/adders', { bodyLimit: 1024, schema: compileSchema }, async (request, reply) => {

@@ -67,6 +67,8 @@ interface Target {
   name: string;
   process: ServerProcess;
   url: string;
+  /** The first few lines the server logged at error or above (pino's level 50, 60), for a failed slice. */
+  errors: string[];
 }
 
 interface Measurement {
@@ -130,7 +132,14 @@ async function start(name: string, env: Record<string, string>, script?: string)
   });
   const url = await server.listening;
   if (PIN) pin(server.child.pid as number, 0);
-  return { name, process: server, url };
+  const errors: string[] = [];
+  server.child.stdout?.on('data', (chunk: Buffer) => {
+    if (errors.length >= 3) return;
+    for (const line of chunk.toString().split('\n')) {
+      if (/"level":[56]0/.test(line) && errors.length < 3) errors.push(line.slice(0, 4000));
+    }
+  });
+  return { name, process: server, url, errors };
 }
 
 async function stop(target: Target): Promise<void> {
@@ -164,7 +173,8 @@ async function loadSlice(
       .map(([status, { count }]) => `${count} × ${status}`)
       .join(', ');
     throw new Error(
-      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers (${statuses})`,
+      `${target.name} at ${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers (${statuses})` +
+        (target.errors.length > 0 ? `; the server logged:\n${target.errors.join('\n')}` : ''),
     );
   }
   return {
