@@ -6,8 +6,10 @@ import {
   assertSupportedPlatform,
   copyFromAddress,
   copyToAddress,
+  makeReadWrite,
   mapReadWrite,
   pageSize,
+  protectNone,
   sealReadExecute,
   unmap,
 } from '../../src/jit/libc.js';
@@ -68,7 +70,14 @@ describe('libc bindings', () => {
   });
 
   it('turns a failing munmap into a SyscallError naming EINVAL', () => {
-    assert.throws(() => unmap(pageSize() + 1, pageSize()), { name: 'SyscallError', errnoName: 'EINVAL' });
+    assert.throws(() => unmap(pageSize() + 1, pageSize()), {
+      name: 'SyscallError',
+      code: 'JIT_SYSCALL_FAILED',
+      syscall: 'munmap',
+      errno: 22,
+      errnoName: 'EINVAL',
+      message: 'munmap failed with EINVAL (errno 22): Invalid argument',
+    });
   });
 
   it('treats an mprotect failure other than EACCES/EPERM as a plain SyscallError', () => {
@@ -77,6 +86,36 @@ describe('libc bindings', () => {
       () => sealReadExecute(pageSize() + 1, pageSize()),
       (error: unknown) => error instanceof SyscallError && !(error instanceof ExecutableMemoryDeniedError),
     );
+  });
+
+  it('names the protection each failing mprotect asked for', () => {
+    // An unaligned address: EINVAL from each of them.
+    for (const [protect, syscall] of [
+      [sealReadExecute, 'mprotect(PROT_READ|PROT_EXEC)'],
+      [makeReadWrite, 'mprotect(PROT_READ|PROT_WRITE)'],
+      [protectNone, 'mprotect(PROT_NONE)'],
+    ] as const) {
+      assert.throws(() => protect(pageSize() + 1, pageSize()), {
+        name: 'SyscallError',
+        syscall,
+        errnoName: 'EINVAL',
+        message: `${syscall} failed with EINVAL (errno 22): Invalid argument`,
+      });
+    }
+  });
+
+  it('makes a read+execute mapping read+write again, and a range inaccessible', () => {
+    const size = pageSize();
+    const address = mapReadWrite(2 * size);
+    try {
+      sealReadExecute(address, size);
+      makeReadWrite(address, size);
+      assert.equal(mappingAt(address)?.perms, 'rw-p');
+      protectNone(address + size, size);
+      assert.equal(mappingAt(address + size)?.perms, '---p');
+    } finally {
+      unmap(address, 2 * size);
+    }
   });
 
   it('accepts Linux on x86-64 and names any other platform it finds', () => {

@@ -361,7 +361,10 @@ describe('JitRegistry', () => {
 
   it('rejects a capacity that is not a positive integer', () => {
     for (const capacity of [0, -1, 1.5, Number.NaN]) {
-      assert.throws(() => new JitRegistry({ capacity }), RangeError);
+      assert.throws(() => new JitRegistry({ capacity }), {
+        name: 'RangeError',
+        message: `capacity must be a positive integer, got ${capacity}`,
+      });
     }
   });
 
@@ -386,9 +389,22 @@ describe('JitRegistry', () => {
     assert.equal(registry.stats().live, capacity);
     assert.equal(registry.stats().evictions, 100_000 - capacity);
 
+    assert.equal(registry.disposed, false);
     registry.dispose();
+    assert.equal(registry.disposed, true);
     assert.equal(anonymousReadExecutePages(size) - baseline, 0, 'no JIT page left after dispose');
-    assert.throws(() => registry.apply(1, 1), ReleasedError);
+    for (const use of [
+      () => registry.apply(1, 1),
+      () => registry.compile(1),
+      () => registry.codeOf(1),
+      () => registry.release(1),
+    ]) {
+      assert.throws(use, {
+        name: 'ReleasedError',
+        code: 'JIT_RELEASED',
+        message: 'this JIT registry has been released; its page is no longer mapped',
+      });
+    }
     assert.equal(registry.dispose(), 0, 'disposing twice is harmless');
   });
 
