@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
-import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
+import { SyscallError } from '../../src/jit/errors.js';
 import { detectHostFeatures } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
