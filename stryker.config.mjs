@@ -22,8 +22,16 @@ export default {
       'dist/test/service/serializers.test.js',
       'dist/test/routes/*.test.js',
     ],
-    // node:test prints TAP with this reporter; the runner adds its coverage hook and the file itself.
-    nodeArgs: ['--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    // node:test prints TAP with this reporter; the runner adds its coverage hook and the file itself. The
+    // watchdog kills a test process stuck in a mutant's machine code once StrykerJS has given up on it.
+    nodeArgs: [
+      '--test-reporter=tap',
+      '--import',
+      './dist/test/support/mutation-watchdog.js',
+      '-r',
+      '{{hookFile}}',
+      '{{testFile}}',
+    ],
   },
   // The TAP runner runs whole files: each mutant runs only the test files that executed its code.
   coverageAnalysis: 'perTest',
