@@ -126,6 +126,20 @@ describe('constant blinding', () => {
     );
   });
 
+  it('takes a window for the term only when all four of its bytes match', () => {
+    // As above, the term 35 11 22 33 sits at offset 5 of the page with key bytes 11 22 33 44. Terms that
+    // differ from it in any one byte are not there, nor anywhere else in their pages.
+    const key = 0x44332211;
+    const bytes = [0x35, 0x11, 0x22, 0x33];
+    for (let differing = 0; differing < 4; differing += 1) {
+      const other = bytes.map((byte, index) => (index === differing ? byte ^ 0xff : byte));
+      const term = new DataView(Uint8Array.from(other).buffer).getInt32(0, true);
+      const code = encodeAdderPage(term, key);
+      assert.deepEqual(occurrences(code, term), [], `byte ${differing} differs`);
+      assert.equal(exposesTerm(code, term), false, `byte ${differing} differs`);
+    }
+  });
+
   it('refuses to emit an unblinded page when the random source gives nothing but zero', () => {
     assert.throws(() => encodeBlindedAdderPage(5, scalar, () => 0), {
       name: 'Error',

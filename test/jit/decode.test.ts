@@ -86,6 +86,16 @@ function operandsOf(text: string): string[] {
   return operands === '' ? [] : operands.split(', ');
 }
 
+describe('disassemble', () => {
+  it('gives each instruction its offset, bytes, text and mnemonic', () => {
+    assert.deepEqual(disassemble(fromHex('48 c7 c0 fc ff ff ff 48 01 f8 c3')), [
+      { offset: 0, bytes: '48 c7 c0 fc ff ff ff', text: 'mov rax, -4', mnemonic: 'Mov' },
+      { offset: 7, bytes: '48 01 f8', text: 'add rax, rdi', mnemonic: 'Add' },
+      { offset: 10, bytes: 'c3', text: 'ret', mnemonic: 'Ret' },
+    ]);
+  });
+});
+
 describe('annotate', () => {
   it('tiles every instruction of seed pages and agrees with the decoder on immediates, REX.W and opcodes', () => {
     fc.assert(
