@@ -107,8 +107,52 @@ describe('constant blinding', () => {
     });
   }
 
+  it('finds the term completed by a key right after the xor opcode, before the key’s own field', () => {
+    // Both entries load the term as `b8 <term ^ key> 35 <key>`: with key bytes 11 22 33 44, the term
+    // 35 11 22 33 (little-endian) sits at the xor's opcode, offset 5 (apply) and 21 (batch), a window that
+    // starts before the key's field at 6 (and 22) and shares three of its bytes.
+    const term = new DataView(Uint8Array.from([0x35, 0x11, 0x22, 0x33]).buffer).getInt32(0, true);
+    const key = 0x44332211;
+    const code = encodeAdderPage(term, key);
+    assert.deepEqual(occurrences(code, term), [5, 21]);
+    assert.equal(exposesTerm(code, term), true);
+    // So does the code cut right after the first such window: a window ending at the code's last byte counts.
+    assert.equal(exposesTerm(code.subarray(0, 9), term), true);
+    assert.equal(exposesTerm(code.subarray(0, 8), term), false);
+    const keys = [key, 0x0badf00d];
+    assert.deepEqual(
+      encodeBlindedAdderPage(term, scalar, () => keys.shift() as number),
+      encodeAdderPage(term, 0x0badf00d),
+    );
+  });
+
+  it('takes a window for the term only when all four of its bytes match', () => {
+    // As above, the term 35 11 22 33 sits at offset 5 of the page with key bytes 11 22 33 44. Terms that
+    // differ from it in any one byte are not there, nor anywhere else in their pages.
+    const key = 0x44332211;
+    const bytes = [0x35, 0x11, 0x22, 0x33];
+    for (let differing = 0; differing < 4; differing += 1) {
+      const other = bytes.map((byte, index) => (index === differing ? byte ^ 0xff : byte));
+      const term = new DataView(Uint8Array.from(other).buffer).getInt32(0, true);
+      const code = encodeAdderPage(term, key);
+      assert.deepEqual(occurrences(code, term), [], `byte ${differing} differs`);
+      assert.equal(exposesTerm(code, term), false, `byte ${differing} differs`);
+    }
+  });
+
   it('refuses to emit an unblinded page when the random source gives nothing but zero', () => {
-    assert.throws(() => encodeBlindedAdderPage(5, scalar, () => 0), /no blinding key hid term 5/);
+    assert.throws(() => encodeBlindedAdderPage(5, scalar, () => 0), {
+      name: 'Error',
+      message: 'no blinding key hid term 5 in 64 attempts: is the random source broken?',
+    });
+    let draws = 0;
+    assert.throws(() =>
+      encodeBlindedAdderPage(5, scalar, () => {
+        draws += 1;
+        return 0;
+      }),
+    );
+    assert.equal(draws, 64, 'as many keys drawn as attempts');
   });
 
   it('draws a different key for every page', () => {

@@ -9,7 +9,6 @@ import {
   disassemble,
   type EncodingField,
 } from '../../src/jit/decode.js';
-import { checkTiling, type DecodedFacts } from '../../src/jit/encoding-fields.js';
 import { toHex } from '../../src/jit/hex.js';
 import { BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 import { encodeCallGates } from '../../src/jit/x86-64/call-gates.js';
@@ -86,6 +85,16 @@ function operandsOf(text: string): string[] {
   const [, operands = ''] = /^\S+\s*(.*)$/.exec(text) ?? [];
   return operands === '' ? [] : operands.split(', ');
 }
+
+describe('disassemble', () => {
+  it('gives each instruction its offset, bytes, text and mnemonic', () => {
+    assert.deepEqual(disassemble(fromHex('48 c7 c0 fc ff ff ff 48 01 f8 c3')), [
+      { offset: 0, bytes: '48 c7 c0 fc ff ff ff', text: 'mov rax, -4', mnemonic: 'Mov' },
+      { offset: 7, bytes: '48 01 f8', text: 'add rax, rdi', mnemonic: 'Add' },
+      { offset: 10, bytes: 'c3', text: 'ret', mnemonic: 'Ret' },
+    ]);
+  });
+});
 
 describe('annotate', () => {
   it('tiles every instruction of seed pages and agrees with the decoder on immediates, REX.W and opcodes', () => {
@@ -394,6 +403,12 @@ describe('annotate refuses', () => {
     assert.equal(error.reason, 'invalid');
     assert.equal(error.offset, 1);
     assert.equal(error.code, 'JIT_ANNOTATION_REFUSED');
+    // The decoder takes the byte after 06 as part of the invalid instruction.
+    assert.equal(error.bytes, '06 c3');
+    assert.equal(
+      error.message,
+      'cannot annotate the instruction at offset 1 (06 c3): the decoder finds no valid instruction here',
+    );
   });
 
   it('an invalid opcode at the very end of the code', () => {
@@ -404,6 +419,11 @@ describe('annotate refuses', () => {
     const error = refusal('48 c7 c0 01 00');
     assert.equal(error.reason, 'truncated');
     assert.equal(error.bytes, '48 c7 c0 01 00');
+    assert.equal(
+      error.message,
+      'cannot annotate the instruction at offset 0 (48 c7 c0 01 00): the decoder needs more bytes than the 5 ' +
+        'left: the code ends inside an instruction',
+    );
   });
 
   for (const [hex, what] of <Array<[string, string]>>[
@@ -441,27 +461,6 @@ describe('annotate refuses', () => {
       }),
       { numRuns: 500 },
     );
-  });
-
-  it("fields that leave a gap, overlap, or miss the decoder's immediate (checkTiling)", () => {
-    // Facts as the decoder reports them for 48 c7 c0 fc ff ff ff: 7 bytes, an imm32 at 3.
-    const facts = {
-      offset: 0,
-      bytes: fromHex('48 c7 c0 fc ff ff ff'),
-      constantOffsets: { immediates: [{ offset: 3, size: 4 }] },
-    } as DecodedFacts;
-    const tiling = (...fields: Array<[EncodingField['kind'], number, number]>) =>
-      fields.map(([kind, offset, length]) => ({ kind, offset, length, bytes: '', description: '' }));
-    checkTiling(facts, tiling(['rex', 0, 1], ['opcode', 1, 1], ['modrm', 2, 1], ['immediate', 3, 4]));
-    for (const wrong of [
-      tiling(['rex', 0, 1], ['modrm', 2, 1], ['immediate', 3, 4]),
-      tiling(['rex', 0, 1], ['opcode', 1, 2], ['modrm', 2, 1], ['immediate', 3, 4]),
-      tiling(['rex', 0, 1], ['opcode', 1, 1], ['modrm', 2, 1], ['immediate', 3, 3]),
-      tiling(['rex', 0, 1], ['opcode', 1, 2], ['immediate', 3, 4], ['displacement', 7, 0]),
-      tiling(['rex', 0, 1], ['opcode', 1, 1], ['modrm', 2, 2], ['displacement', 4, 3]),
-    ]) {
-      assert.throws(() => checkTiling(facts, wrong), AnnotationError);
-    }
   });
 });
 

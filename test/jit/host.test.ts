@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { UnsupportedKernelLevelError } from '../../src/jit/errors.js';
+import { UnsupportedKernelLevelError, UnsupportedPlatformError } from '../../src/jit/errors.js';
 import {
   assertHostSupports,
   bestLevel,
@@ -10,6 +11,7 @@ import {
   readCpuid,
   resolveKernelLevel,
 } from '../../src/jit/host.js';
+import { type MemoryCall, memoryCalls, pageSize } from '../../src/jit/libc.js';
 import { targetForLevel } from '../../src/jit/target.js';
 import { parseCpuidReport } from '../../src/jit/x86-64/cpu-probe.js';
 
@@ -93,5 +95,54 @@ describe('host detection through the probe page', () => {
     );
     assert.doesNotThrow(() => assertHostSupports('sse2', sse2Only));
     assert.doesNotThrow(() => assertHostSupports('scalar', { ...sse2Only, sse2: false }));
+  });
+
+  it('maps one probe page for each reading, runs it, and unmaps it and its guard again', () => {
+    const calls: MemoryCall[] = [];
+    const listener = (message: unknown) => calls.push(message as MemoryCall);
+    memoryCalls.subscribe(listener);
+    try {
+      readCpuid();
+    } finally {
+      memoryCalls.unsubscribe(listener);
+    }
+    const mappings = calls.filter(({ call }) => call === 'mmap');
+    assert.equal(mappings.length, 1);
+    const [{ address } = { address: 0 }] = mappings;
+    assert.deepEqual(calls.at(-1), { call: 'munmap', address, length: 2 * pageSize(), ok: true });
+  });
+
+  it('refuses to run the probe on another platform', () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor;
+    Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+    try {
+      assert.throws(() => readCpuid(), UnsupportedPlatformError);
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+  });
+
+  it('runs no probe page at all for scalar code, the baseline of every x86-64', () => {
+    // In a process of its own, where nothing has probed the CPU yet.
+    const host = new URL('../../src/jit/host.js', import.meta.url).href;
+    const libc = new URL('../../src/jit/libc.js', import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const host = await import(${JSON.stringify(host)});
+        const { memoryCalls } = await import(${JSON.stringify(libc)});
+        const calls = [];
+        memoryCalls.subscribe((call) => calls.push(call));
+        host.assertHostSupports('scalar');
+        const target = host.hostTarget('scalar');
+        const level = host.resolveKernelLevel('scalar');
+        console.log(JSON.stringify({ calls: calls.length, target: target.name, level }));`,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { calls: 0, target: 'x86-64-scalar', level: 'scalar' });
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import fs, { readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { describe, it, mock } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
 import {
   AREAS_PER_ADDER,
@@ -31,5 +32,26 @@ describe('mappingBudget', () => {
       budget.reserved,
       Math.ceil(getHeapStatistics().heap_size_limit / V8_HEAP_PAGE_BYTES) + NODE_AREAS,
     );
+  });
+
+  it('refuses a vm.max_map_count that is not a positive integer', () => {
+    for (const text of ['0\n', '-1\n', 'unlimited\n', '1.5\n', '']) {
+      // The kernel's file, as mapping-budget.ts reads it, replaced for this one reading.
+      const original = fs.readFileSync;
+      mock.method(fs, 'readFileSync', (path: fs.PathOrFileDescriptor, options?: unknown) =>
+        path === '/proc/sys/vm/max_map_count' ? text : original(path, options as BufferEncoding),
+      );
+      syncBuiltinESMExports();
+      try {
+        assert.throws(() => mappingBudget({ heapSizeLimit: 4096 * 2 ** 20 }), {
+          name: 'Error',
+          message: '/proc/sys/vm/max_map_count does not hold a positive integer',
+        });
+      } finally {
+        mock.restoreAll();
+        syncBuiltinESMExports();
+      }
+    }
+    assert.equal(mappingBudget().maxMapCount, Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8')));
   });
 });

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
-import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
+import { SyscallError } from '../../src/jit/errors.js';
 import { detectHostFeatures } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
-import { ExecutablePage } from '../../src/jit/page.js';
+import { ExecutablePage, lastSealTimings } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
 import { KERNEL_LEVELS, targetForLevel } from '../../src/jit/target.js';
 import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
@@ -361,7 +361,10 @@ describe('JitRegistry', () => {
 
   it('rejects a capacity that is not a positive integer', () => {
     for (const capacity of [0, -1, 1.5, Number.NaN]) {
-      assert.throws(() => new JitRegistry({ capacity }), RangeError);
+      assert.throws(() => new JitRegistry({ capacity }), {
+        name: 'RangeError',
+        message: `capacity must be a positive integer, got ${capacity}`,
+      });
     }
   });
 
@@ -386,9 +389,22 @@ describe('JitRegistry', () => {
     assert.equal(registry.stats().live, capacity);
     assert.equal(registry.stats().evictions, 100_000 - capacity);
 
+    assert.equal(registry.disposed, false);
     registry.dispose();
+    assert.equal(registry.disposed, true);
     assert.equal(anonymousReadExecutePages(size) - baseline, 0, 'no JIT page left after dispose');
-    assert.throws(() => registry.apply(1, 1), ReleasedError);
+    for (const use of [
+      () => registry.apply(1, 1),
+      () => registry.compile(1),
+      () => registry.codeOf(1),
+      () => registry.release(1),
+    ]) {
+      assert.throws(use, {
+        name: 'ReleasedError',
+        code: 'JIT_RELEASED',
+        message: 'this JIT registry has been released; its page is no longer mapped',
+      });
+    }
     assert.equal(registry.dispose(), 0, 'disposing twice is harmless');
   });
 
@@ -431,6 +447,110 @@ describe('JitRegistry', () => {
       () => new JitRegistry({ capacity: 1, level: 'avx512' as 'avx2' }),
       /level must be one of scalar, sse2, avx2/,
     );
+  });
+
+  it('counts a stream of chunks as one lookup: the first chunk looks the adder up, later ones only use it', () => {
+    const registry = new JitRegistry({ capacity: 2, blinding: false });
+    const chunk = (...values: number[]) => new Uint8Array(Int32Array.from(values).buffer);
+    const values = (bytes: Uint8Array) => [...new Int32Array(bytes.buffer)];
+    try {
+      registry.compile(1);
+      registry.compile(2); // 1 is now the least recently used
+      const first = chunk(10, 20);
+      assert.equal(registry.applyInPlace(1, first), 'hit', 'a first chunk unless told otherwise');
+      assert.deepEqual(values(first), [11, 21]);
+      assert.equal(registry.stats().hits, 1);
+      assert.deepEqual(
+        registry.list().map((adder) => adder.term),
+        [2, 1],
+        'the lookup made 1 the most recently used',
+      );
+      const later = chunk(5);
+      assert.equal(registry.applyInPlace(2, later, false), 'hit');
+      assert.deepEqual(values(later), [7]);
+      assert.equal(registry.stats().hits, 1, 'a later chunk is no lookup');
+      assert.deepEqual(
+        registry.list().map((adder) => adder.term),
+        [2, 1],
+        'nor a use that changes the order',
+      );
+      assert.deepEqual(
+        registry.list().map((adder) => [adder.term, adder.calls]),
+        [
+          [2, 1],
+          [1, 2],
+        ],
+        'every value counts as a call',
+      );
+      // A later chunk for an adder evicted meanwhile compiles it again, and that counts.
+      assert.equal(registry.applyInPlace(3, chunk(1), false), 'compile');
+      assert.equal(registry.stats().misses, 3);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('lists from an offset and up to a limit, and nothing past its last adder', () => {
+    const registry = new JitRegistry({ capacity: 4, blinding: false });
+    try {
+      for (const term of [1, 2, 3]) registry.compile(term);
+      const terms = (offset?: number, limit?: number) =>
+        registry.list(offset, limit).map((adder) => adder.term);
+      assert.deepEqual(terms(), [1, 2, 3]);
+      assert.deepEqual(terms(1), [2, 3]);
+      assert.deepEqual(terms(1, 1), [2]);
+      assert.deepEqual(terms(0, 0), []);
+      assert.deepEqual(terms(3), []);
+      assert.deepEqual(terms(5), []);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('lets ENOMEM stand at capacity, where it came from recycling a page: no second adder is evicted for it', () => {
+    const registry = new JitRegistry({
+      capacity: 2,
+      compile: (term, recycled) => {
+        if (recycled)
+          throw new SyscallError('mprotect(PROT_READ|PROT_WRITE)', 12, 'ENOMEM', 'Cannot allocate memory');
+        return ExecutablePage.seal(encodeAdderPage(term));
+      },
+    });
+    try {
+      registry.compile(1);
+      registry.compile(2);
+      assert.throws(() => registry.compile(3), { name: 'SyscallError', errnoName: 'ENOMEM' });
+      const stats = registry.stats();
+      assert.deepEqual([stats.live, stats.evictions, stats.pressureEvictions], [1, 1, 0]);
+      assert.deepEqual(
+        registry.list().map((adder) => adder.term),
+        [2],
+        'only the least recently used adder went',
+      );
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('tells onCompile how long each compile took, in seconds, and nothing for a hit', () => {
+    const told: number[] = [];
+    const registry = new JitRegistry({ capacity: 4, onCompile: (seconds) => told.push(seconds) });
+    try {
+      for (let term = 0; term < 10; term += 1) {
+        const started = performance.now();
+        registry.compile(term);
+        const elapsedSeconds = (performance.now() - started) / 1000;
+        const seconds = told.at(-1) ?? -1;
+        assert.ok(
+          seconds > 0 && seconds <= elapsedSeconds,
+          `${seconds} s of a compile that took ${elapsedSeconds} s`,
+        );
+      }
+      registry.compile(9);
+      assert.equal(told.length, 10);
+    } finally {
+      registry.dispose();
+    }
   });
 });
 
@@ -524,6 +644,85 @@ describe('JitRegistry page lives', () => {
     } finally {
       blinded.dispose();
       seed.dispose();
+    }
+  });
+
+  it('shows the seal’s own timings, to a tenth of a microsecond, for a fresh page and a recycled one', () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    try {
+      for (const term of [1, 2]) {
+        registry.compile(term);
+        const measured = [...lastSealTimings].map((us) => Math.round(us * 10) / 10);
+        assert.deepEqual(
+          registry
+            .life(term)
+            ?.steps.slice(0, 3)
+            .map(({ step, durationUs }) => [step, durationUs]),
+          [
+            [term === 1 ? 'mapped' : 'recycled', measured[0]],
+            ['written', measured[1]],
+            ['sealed', measured[2]],
+          ],
+        );
+      }
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('times the munmap of a released page in microseconds: within the release, and not zero', () => {
+    const registry = new JitRegistry({ capacity: 10 });
+    try {
+      let longest = 0;
+      for (let term = 0; term < 10; term += 1) {
+        registry.compile(term);
+        const started = performance.now();
+        registry.release(term);
+        const elapsedUs = (performance.now() - started) * 1000;
+        const unmapped = registry.life(term)?.steps.at(-1);
+        assert.equal(unmapped?.step, 'unmapped');
+        const us = unmapped?.durationUs ?? -1;
+        // Shown to a tenth: it may round up by 0.05 µs.
+        assert.ok(us >= 0 && us <= elapsedUs + 0.05, `${us} µs of a release that took ${elapsedUs} µs`);
+        longest = Math.max(longest, us);
+      }
+      assert.ok(longest >= 0.1, `a munmap takes longer than 0.05 µs: ${longest}`);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('reads the key and the blinded term each from its own field of the page', () => {
+    const key = 0x5a5a5a5a;
+    const registry = new JitRegistry({
+      capacity: 2,
+      compile: (term) => ExecutablePage.seal(encodeAdderPage(term, key)),
+    });
+    try {
+      registry.compile(-4);
+      assert.deepEqual(registry.describe(-4)?.blinding, { key, blindedTerm: -4 ^ key });
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('finds the term’s bytes anywhere in the code, up to its last four bytes', () => {
+    // The scalar page ends in fixed bytes (dec rsi's ModRM, jnz rel8, ret): a term made of those four
+    // bytes lies at the end of its own page as well as in its two immediates (offsets 3 and 17).
+    const code = encodeAdderPage(0);
+    const end = code.length - 4;
+    const term = new DataView(code.buffer, code.byteOffset).getInt32(end, true);
+    assert.deepEqual(
+      encodeAdderPage(term).subarray(end),
+      code.subarray(end),
+      'the last four bytes are fixed',
+    );
+    const registry = new JitRegistry({ capacity: 1, blinding: false });
+    try {
+      registry.compile(term);
+      assert.deepEqual(registry.describe(term)?.termBytesAt, [3, 17, end]);
+    } finally {
+      registry.dispose();
     }
   });
 });

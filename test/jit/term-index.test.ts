@@ -80,11 +80,61 @@ describe('TermIndex', () => {
     assert.equal(index.get(-1), 'v-1');
   });
 
+  it('keeps an entry whose run wrapped past the table’s end, when a delete opens a hole before its home', () => {
+    // Capacity 8: 16 slots, and with multiplier 1 a term's home slot is its top four bits (term >>> 28).
+    const home = (slot: number, low = 0) => (slot << 28) | low | 0;
+    const index = new TermIndex<string>(8, 1);
+    index.set(home(14), 'a'); // slot 14
+    index.set(home(15), 'b'); // slot 15
+    index.set(home(15, 1), 'c'); // its home 15 taken, it wraps around to slot 0
+    // The hole opens at 14. 'b' (at its home, 15) and 'c' (at 0, home 15) both have homes after the hole:
+    // moving either into it would put it before its home, where a lookup would not find it.
+    assert.equal(index.delete(home(14)), true);
+    assert.equal(index.get(home(15)), 'b');
+    assert.equal(index.get(home(15, 1)), 'c');
+    assert.equal(index.get(home(14)), undefined);
+    assert.equal(index.size, 2);
+  });
+
+  it('moves an entry that wrapped past the table’s end back into a hole at the end', () => {
+    const home = (slot: number, low = 0) => (slot << 28) | low | 0;
+    const index = new TermIndex<string>(8, 1);
+    index.set(home(14), 'a'); // slot 14
+    index.set(home(14, 1), 'b'); // slot 15
+    index.set(home(14, 2), 'c'); // wraps to slot 0
+    index.set(home(0), 'd'); // its home 0 taken by 'c': slot 1
+    // Deleting 'b' opens slot 15: 'c' (home 14) must move back into it, and then 'd' into slot 0, its home.
+    assert.equal(index.delete(home(14, 1)), true);
+    for (const [term, value] of [
+      [home(14), 'a'],
+      [home(14, 2), 'c'],
+      [home(0), 'd'],
+    ] as const) {
+      assert.equal(index.get(term), value);
+    }
+    // With the run closed up, slot 1 is empty again: a term homed there is absent and takes it.
+    assert.equal(index.has(home(1)), false);
+    index.set(home(1), 'e');
+    assert.equal(index.get(home(1)), 'e');
+    assert.equal(index.size, 4);
+  });
+
   it('refuses a capacity or multiplier it cannot work with, and undefined values', () => {
     for (const capacity of [0, -1, 1.5, Number.NaN, 2 ** 29 + 1]) {
-      assert.throws(() => new TermIndex(capacity), RangeError, String(capacity));
+      assert.throws(() => new TermIndex(capacity), {
+        name: 'RangeError',
+        message: `capacity must be an integer from 1 to 2^29, got ${capacity}`,
+      });
     }
-    assert.throws(() => new TermIndex(4, 2), /odd/);
-    assert.throws(() => new TermIndex<number | undefined>(4).set(1, undefined), TypeError);
+    for (const multiplier of [2, 1.5]) {
+      assert.throws(() => new TermIndex(4, multiplier), {
+        name: 'RangeError',
+        message: `multiplier must be an odd integer, got ${multiplier}`,
+      });
+    }
+    assert.throws(() => new TermIndex<number | undefined>(4).set(1, undefined), {
+      name: 'TypeError',
+      message: 'an index value cannot be undefined',
+    });
   });
 });

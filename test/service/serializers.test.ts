@@ -63,10 +63,26 @@ describe('serializeBatchResult', () => {
     assert.equal(serializeBatchResult({ term: 0, results: [] }), '{"term":0,"results":[]}');
   });
 
+  it('fits the worst case, every value -2147483648, in a buffer grown for that answer alone', () => {
+    // Longer than every answer before it in this file, so the buffer is grown to exactly what the serializer
+    // asks for: 8 + 11 + 12 + 12n + 2 bytes, one more than the 12n + 32 this answer takes (8 for {"term":,
+    // 11 for the term, 12 for ,"results":[, 11 per value and n - 1 commas, 2 for ]}).
+    const results = new Array<number>(50_000).fill(INT32_MIN);
+    const body = serializeBatchResult({ term: INT32_MIN, results });
+    assert.equal(body.length, 12 * results.length + 32);
+    assert.equal(body, JSON.stringify({ term: INT32_MIN, results }));
+  });
+
   it('refuses a value that is not an int32 instead of writing something else', () => {
     for (const bad of [1.5, INT32_MAX + 1, INT32_MIN - 1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => serializeBatchResult({ term: 1, results: [0, bad] }), TypeError, `result ${bad}`);
-      assert.throws(() => serializeBatchResult({ term: bad, results: [0] }), TypeError, `term ${bad}`);
+      assert.throws(() => serializeBatchResult({ term: 1, results: [0, bad] }), {
+        name: 'TypeError',
+        message: `results must hold int32 values, got ${bad}`,
+      });
+      assert.throws(() => serializeBatchResult({ term: bad, results: [0] }), {
+        name: 'TypeError',
+        message: `term must hold int32 values, got ${bad}`,
+      });
     }
   });
 });

@@ -6,6 +6,8 @@ import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,
   encodeAdderPage,
+  encodeBatchAdder,
+  encodeBlindedAdder,
   MAIN_LOOP_OFFSET,
 } from '../../../src/jit/x86-64/adder-page.js';
 import { createX86_64Target } from '../../../src/jit/x86-64/targets.js';
@@ -309,9 +311,29 @@ describe('adder pages at each level', () => {
     assert.equal(targetByName('x86-64-avx2'), targetForLevel('avx2'));
     assert.throws(() => targetByName('x86-64-avx512'), /target must be one of x86-64-scalar, x86-64-sse2/);
     assert.throws(() => targetForLevel('avx512' as 'avx2'), /level must be one of scalar, sse2, avx2/);
-    assert.throws(() => createX86_64Target('scalar', 2), RangeError);
+    assert.throws(() => createX86_64Target('scalar', 2), {
+      name: 'RangeError',
+      message: 'the scalar kernel is not unrolled',
+    });
     assert.throws(() => createX86_64Target('avx2', 8 as 4), /unroll must be 1, 2 or 4/);
     assert.throws(() => createX86_64Target('avx2', 4, 64), /loopOffset must be 0 to 63/);
     assert.equal(createX86_64Target('sse2', 2, 0).name, 'x86-64-sse2-x2-loop0');
+  });
+
+  it('refuses a term or key outside int32 in every entry it encodes, naming which', () => {
+    const refusal = (field: string, value: number) => ({
+      name: 'RangeError',
+      message: `${field} must be an integer from -2147483648 to 2147483647, got ${value}`,
+    });
+    assert.throws(() => encodeBlindedAdder(2 ** 31, 1), refusal('term', 2 ** 31));
+    assert.throws(() => encodeBlindedAdder(1, 2 ** 31), refusal('key', 2 ** 31));
+    assert.throws(() => encodeBatchAdder(-(2 ** 31) - 1), refusal('term', -(2 ** 31) - 1));
+    assert.throws(() => encodeBatchAdder(1, 0.5), refusal('key', 0.5));
+    for (const target of TARGETS) {
+      assert.throws(() => target.composePage(2 ** 31, 1), refusal('term', 2 ** 31));
+      assert.throws(() => target.composePage(1, 2 ** 31), refusal('key', 2 ** 31));
+      assert.throws(() => target.encodePage(2 ** 31), refusal('term', 2 ** 31));
+      assert.throws(() => target.encodePage(1, 2 ** 31), refusal('key', 2 ** 31));
+    }
   });
 });

@@ -44,13 +44,13 @@ describe('CodeBuffer', () => {
 
   it('refuses a branch to a label never bound, a label bound twice and a branch out of rel8’s reach', () => {
     const unbound = new CodeBuffer();
-    unbound.branch(jzRel8, unbound.label());
-    assert.throws(() => unbound.finish(), /unbound label/);
+    unbound.emit(ret()).branch(jzRel8, unbound.label());
+    assert.throws(() => unbound.finish(), { message: 'the branch at offset 1 has an unbound label' });
 
     const twice = new CodeBuffer();
     const label = twice.label();
     twice.bind(label);
-    assert.throws(() => twice.bind(label), /bound twice/);
+    assert.throws(() => twice.bind(label), { message: 'label bound twice' });
 
     const far = new CodeBuffer();
     const end = far.label();
@@ -60,5 +60,18 @@ describe('CodeBuffer', () => {
     const justInReach = near.label();
     near.branch(jzRel8, justInReach).emit(new Array(127).fill(0x90)).bind(justInReach);
     assert.equal(near.finish().code[1], 127);
+  });
+
+  it('refuses a branch whose encoding changes length with its displacement', () => {
+    // Short (74 rel8) while the displacement is 0, as when it is emitted; near (0F 84 rel32) otherwise.
+    const shortOrNear = (rel: number) => (rel === 0 ? [0x74, 0] : [0x0f, 0x84, rel & 0xff, 0, 0, 0]);
+    const code = new CodeBuffer();
+    const end = code.label();
+    code.emit(ret(), ret()).branch(shortOrNear, end).emit(ret()).bind(end);
+    assert.throws(() => code.finish(), { message: 'the branch at offset 2 changed length' });
+    const same = new CodeBuffer();
+    const next = same.label();
+    same.branch(shortOrNear, next).bind(next);
+    assert.deepEqual([...same.finish().code], [0x74, 0], 'a displacement of 0 keeps the short form');
   });
 });

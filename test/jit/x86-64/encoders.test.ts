@@ -19,10 +19,13 @@ import {
 } from '../../../src/jit/x86-64/call-gates.js';
 import {
   addRaxRdi,
+  addRdiImm8,
   addRdiImm32,
   andEsiImm8,
   cpuid,
   decRcx,
+  jnzRel8,
+  jzRel8,
   movDwordAtRdiR32,
   movR32DwordAtRdi,
   movRaxImm32,
@@ -70,9 +73,13 @@ describe('x86-64 encoders', () => {
     null,
     2 ** 53,
   ]) {
-    it(`refuses the term ${String(bad)} with a RangeError instead of truncating it`, () => {
-      assert.throws(() => encodeAdder(bad as number), RangeError);
-      assert.throws(() => movRaxImm32(bad as number), RangeError);
+    it(`refuses the term ${String(bad)} with a RangeError naming the operand instead of truncating it`, () => {
+      const refusal = (field: string) => ({
+        name: 'RangeError',
+        message: `${field} must be an integer from -2147483648 to 2147483647, got ${String(bad)}`,
+      });
+      assert.throws(() => encodeAdder(bad as number), refusal('term'));
+      assert.throws(() => movRaxImm32(bad as number), refusal('imm32'));
     });
   }
 
@@ -252,18 +259,50 @@ describe('x86-64 encoders of the kernels’ loops and the CPU probe, against ice
     );
   });
 
-  it('refuses operands outside their fields with a RangeError', () => {
-    for (const encode of [
-      () => shrRcxImm8(0),
-      () => shrRcxImm8(64),
-      () => andEsiImm8(128),
-      () => addRdiImm32(2 ** 31),
-      () => testDilImm8(256),
-      () => movR32DwordAtRdi(R32.eax, 128),
-      () => movDwordAtRdiR32(-129, R32.eax),
-      () => movDwordAtRdiR32(0, 8 as R32),
-    ]) {
-      assert.throws(encode, RangeError);
+  it('refuses operands outside their fields with a RangeError naming the field and its range', () => {
+    for (const [encode, message] of [
+      [() => shrRcxImm8(0), 'shift count must be an integer from 1 to 63, got 0'],
+      [() => shrRcxImm8(64), 'shift count must be an integer from 1 to 63, got 64'],
+      [() => shrRcxImm8(1.5), 'shift count must be an integer from 1 to 63, got 1.5'],
+      [() => andEsiImm8(128), 'mask must be an integer from 0 to 127, got 128'],
+      [() => andEsiImm8(-1), 'mask must be an integer from 0 to 127, got -1'],
+      [() => addRdiImm32(2 ** 31), 'imm32 must be an integer from -2147483648 to 2147483647, got 2147483648'],
+      [() => testDilImm8(256), 'imm8 must be an integer from 0 to 255, got 256'],
+      [() => testDilImm8(-1), 'imm8 must be an integer from 0 to 255, got -1'],
+      [() => movR32DwordAtRdi(R32.eax, 128), 'disp8 must be an integer from -128 to 127, got 128'],
+      [() => movDwordAtRdiR32(-129, R32.eax), 'disp8 must be an integer from -128 to 127, got -129'],
+      [() => movDwordAtRdiR32(0, 8 as R32), 'ModRM.reg must be an integer from 0 to 7, got 8'],
+      [() => movDwordAtRdiR32(0, -1 as R32), 'ModRM.reg must be an integer from 0 to 7, got -1'],
+    ] as const) {
+      assert.throws(encode, { name: 'RangeError', message });
+    }
+  });
+
+  it('encodes add rdi, imm8 at both ends of a signed byte, and refuses what a byte cannot hold', () => {
+    for (const imm of [-128, -1, 0, 4, 127]) {
+      assert.deepEqual(decodeOne(addRdiImm8(imm)), { mnemonic: 'Add', operands: ['RDI', imm] });
+    }
+    assert.deepEqual(addRdiImm8(-128), [0x48, 0x83, 0xc7, 0x80]);
+    for (const imm of [-129, 128, 0.5, Number.NaN]) {
+      assert.throws(() => addRdiImm8(imm), {
+        name: 'RangeError',
+        message: `imm8 must be -128..127, got ${imm}`,
+      });
+    }
+  });
+
+  it('encodes jz and jnz rel8 at both ends of their reach, and refuses a jump beyond it', () => {
+    // The opcode, then rel as a two's-complement byte.
+    for (const rel of [-128, -2, 0, 127]) {
+      assert.deepEqual(jzRel8(rel), [0x74, rel & 0xff]);
+      assert.deepEqual(jnzRel8(rel), [0x75, rel & 0xff]);
+      assert.equal(decodeOne(jzRel8(rel)).mnemonic, 'Je');
+      assert.equal(decodeOne(jnzRel8(rel)).mnemonic, 'Jne');
+    }
+    for (const rel of [-129, 128, 0.5]) {
+      for (const jump of [jzRel8, jnzRel8]) {
+        assert.throws(() => jump(rel), { name: 'RangeError', message: `rel8 must be -128..127, got ${rel}` });
+      }
     }
   });
 });

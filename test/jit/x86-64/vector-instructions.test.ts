@@ -11,6 +11,7 @@ import {
   vmovdquAtRdiYmm,
   vmovdXmmR32,
   vpadddYmmYmmAtRdi,
+  vpadddYmmYmmYmm,
   vpbroadcastdYmmXmm,
   vzeroupper,
 } from '../../../src/jit/x86-64/vector-instructions.js';
@@ -118,6 +119,26 @@ describe('SSE2 and AVX2 encoders, against iced-x86’s decoding of their bytes',
     );
   });
 
+  it('encodes vpaddd ymm, ymm, ymm for every register triple, in the three-byte VEX form for rm above 7', () => {
+    fc.assert(
+      fc.property(vectorRegister, vectorRegister, vectorRegister, (to, first, second) => {
+        const bytes = vpadddYmmYmmYmm(to, first, second);
+        assert.equal(bytes[0], second > 7 ? 0xc4 : 0xc5);
+        assert.deepEqual(decodeOne(bytes), {
+          mnemonic: 'Vpaddd',
+          operands: [ymm(to), ymm(first), ymm(second)],
+        });
+      }),
+      {
+        examples: [
+          [0, 1, 2],
+          [15, 15, 15],
+          [8, 0, 7],
+        ],
+      },
+    );
+  });
+
   it('encodes vmovdqu [rdi + disp8], ymm for every register and displacement', () => {
     fc.assert(
       fc.property(vectorRegister, disp8, (register, disp) => {
@@ -141,19 +162,33 @@ describe('SSE2 and AVX2 encoders, against iced-x86’s decoding of their bytes',
     assert.equal(vmovdXmmR32(3, R32.edi)[0], 0xc5);
   });
 
-  it('refuses registers and displacements outside their fields with a RangeError', () => {
-    for (const encode of [
-      () => movdXmmR32(16, R32.eax),
-      () => movdXmmR32(0, 8 as R32),
-      () => pshufdXmmXmmImm8(0, 0, 256),
-      () => movdquXmmAtRdi(-1, 0),
-      () => movdquAtRdiXmm(128, 0),
-      () => padddXmmXmm(0, 16),
-      () => vpbroadcastdYmmXmm(0, 1.5),
-      () => vpadddYmmYmmAtRdi(0, 0, -129),
-      () => vmovdquAtRdiYmm(0, 16),
-    ]) {
-      assert.throws(encode, RangeError);
+  it('refuses registers and displacements outside their fields with a RangeError naming the operand', () => {
+    const register = (field: string, value: number) =>
+      `${field} must be an integer from 0 to 15, got ${value}`;
+    for (const [encode, message] of [
+      [() => movdXmmR32(16, R32.eax), register('xmm', 16)],
+      [() => movdXmmR32(0, 8 as R32), 'r32 must be an integer from 0 to 7, got 8'],
+      [() => pshufdXmmXmmImm8(16, 0, 0), register('destination xmm', 16)],
+      [() => pshufdXmmXmmImm8(0, -1, 0), register('source xmm', -1)],
+      [() => pshufdXmmXmmImm8(0, 0, 256), 'imm8 must be an integer from 0 to 255, got 256'],
+      [() => movdquXmmAtRdi(-1, 0), register('xmm', -1)],
+      [() => movdquAtRdiXmm(128, 0), 'disp8 must be an integer from -128 to 127, got 128'],
+      [() => movdquAtRdiXmm(0, 16), register('xmm', 16)],
+      [() => padddXmmXmm(16, 0), register('destination xmm', 16)],
+      [() => padddXmmXmm(0, 16), register('source xmm', 16)],
+      [() => vmovdXmmR32(16, R32.eax), register('xmm', 16)],
+      [() => vmovdXmmR32(0, 8 as R32), 'r32 must be an integer from 0 to 7, got 8'],
+      [() => vpbroadcastdYmmXmm(16, 0), register('ymm', 16)],
+      [() => vpbroadcastdYmmXmm(0, 1.5), register('xmm', 1.5)],
+      [() => vpadddYmmYmmAtRdi(16, 0, 0), register('destination ymm', 16)],
+      [() => vpadddYmmYmmAtRdi(0, 16, 0), register('first source ymm', 16)],
+      [() => vpadddYmmYmmAtRdi(0, 0, -129), 'disp8 must be an integer from -128 to 127, got -129'],
+      [() => vpadddYmmYmmYmm(16, 0, 0), register('destination ymm', 16)],
+      [() => vpadddYmmYmmYmm(0, 16, 0), register('first source ymm', 16)],
+      [() => vpadddYmmYmmYmm(0, 0, 16), register('second source ymm', 16)],
+      [() => vmovdquAtRdiYmm(0, 16), register('ymm', 16)],
+    ] as const) {
+      assert.throws(encode, { name: 'RangeError', message });
     }
   });
 });
