@@ -11,9 +11,10 @@ import {
   readCpuid,
   resolveKernelLevel,
 } from '../../src/jit/host.js';
-import { type MemoryCall, memoryCalls, pageSize } from '../../src/jit/libc.js';
+import { pageSize } from '../../src/jit/libc.js';
 import { targetForLevel } from '../../src/jit/target.js';
 import { parseCpuidReport } from '../../src/jit/x86-64/cpu-probe.js';
+import { memoryCallsOf } from '../support/memory-calls.js';
 
 /** The first processor's fields in /proc/cpuinfo: what the kernel read from the CPU and what it enabled. */
 function cpuinfo(): { flags: Set<string>; fields: Map<string, string> } {
@@ -98,14 +99,7 @@ describe('host detection through the probe page', () => {
   });
 
   it('maps one probe page for each reading, runs it, and unmaps it and its guard again', () => {
-    const calls: MemoryCall[] = [];
-    const listener = (message: unknown) => calls.push(message as MemoryCall);
-    memoryCalls.subscribe(listener);
-    try {
-      readCpuid();
-    } finally {
-      memoryCalls.unsubscribe(listener);
-    }
+    const calls = memoryCallsOf(() => readCpuid());
     const mappings = calls.filter(({ call }) => call === 'mmap');
     assert.equal(mappings.length, 1);
     const [{ address } = { address: 0 }] = mappings;

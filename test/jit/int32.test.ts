@@ -42,6 +42,13 @@ describe('int32', () => {
     });
   }
 
+  it('quotes input of exactly 24 characters whole, without an ellipsis', () => {
+    assert.throws(() => parseDecimalInt32('9'.repeat(24), 'x'), {
+      name: 'InputError',
+      message: `x must be from -2147483648 to 2147483647, got ${'9'.repeat(24)}`,
+    });
+  });
+
   it('quotes at most the first 24 characters of long input, then an ellipsis', () => {
     assert.throws(() => parseDecimalInt32('9'.repeat(60), 'x'), {
       name: 'InputError',

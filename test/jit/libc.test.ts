@@ -7,29 +7,15 @@ import {
   assertSupportedPlatform,
   copyFromAddress,
   copyToAddress,
-  type MemoryCall,
   makeReadWrite,
   mapReadWrite,
-  memoryCalls,
   pageSize,
   protectNone,
   sealReadExecute,
   unmap,
 } from '../../src/jit/libc.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from '../support/exec-memory-denial.js';
-
-/** The memory calls libc.ts publishes while `action` runs, in order. */
-function memoryCallsOf(action: () => void): MemoryCall[] {
-  const calls: MemoryCall[] = [];
-  const listener = (message: unknown) => calls.push(message as MemoryCall);
-  memoryCalls.subscribe(listener);
-  try {
-    action();
-  } finally {
-    memoryCalls.unsubscribe(listener);
-  }
-  return calls;
-}
+import { memoryCallsOf } from '../support/memory-calls.js';
 
 /**
  * Runs `script` (an ES module, with `libc` bound to this libc.ts's module) in a new Node.js process with

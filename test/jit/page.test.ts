@@ -6,7 +6,7 @@ import koffi from 'koffi';
 import { isWritableAndExecutable, mappingAt, readMaps } from '../../harness/maps.js';
 import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
-import { copyFromAddress, type MemoryCall, memoryCalls, pageSize } from '../../src/jit/libc.js';
+import { copyFromAddress, pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage, lastSealTimings, throwAfterCleanup } from '../../src/jit/page.js';
 import {
   ADDER_ENTRY,
@@ -14,21 +14,9 @@ import {
   encodeAdder,
   encodeAdderPage,
 } from '../../src/jit/x86-64/adder-page.js';
+import { memoryCallsOf } from '../support/memory-calls.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
-
-/** The memory calls (libc.ts's channel) that `action` makes, in order. */
-function memoryCallsOf(action: () => void): MemoryCall[] {
-  const calls: MemoryCall[] = [];
-  const listener = (message: unknown) => calls.push(message as MemoryCall);
-  memoryCalls.subscribe(listener);
-  try {
-    action();
-  } finally {
-    memoryCalls.unsubscribe(listener);
-  }
-  return calls;
-}
 
 describe('ExecutablePage', () => {
   it('is read+execute, never writable, at its own address once sealed', () => {

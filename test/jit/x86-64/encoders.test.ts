@@ -27,6 +27,7 @@ import {
   jnzRel8,
   jzRel8,
   movDwordAtRdiR32,
+  movEaxImm32,
   movR32DwordAtRdi,
   movRaxImm32,
   movRcxRsi,
@@ -37,6 +38,7 @@ import {
   shrRcxImm8,
   testDilImm8,
   xgetbv,
+  xorEaxImm32,
 } from '../../../src/jit/x86-64/instructions.js';
 import { decodeOne } from '../../support/x86-decoding.js';
 
@@ -267,6 +269,11 @@ describe('x86-64 encoders of the kernels’ loops and the CPU probe, against ice
       [() => andEsiImm8(128), 'mask must be an integer from 0 to 127, got 128'],
       [() => andEsiImm8(-1), 'mask must be an integer from 0 to 127, got -1'],
       [() => addRdiImm32(2 ** 31), 'imm32 must be an integer from -2147483648 to 2147483647, got 2147483648'],
+      [() => movEaxImm32(2 ** 31), 'imm32 must be an integer from -2147483648 to 2147483647, got 2147483648'],
+      [
+        () => xorEaxImm32(-(2 ** 31) - 1),
+        'imm32 must be an integer from -2147483648 to 2147483647, got -2147483649',
+      ],
       [() => testDilImm8(256), 'imm8 must be an integer from 0 to 255, got 256'],
       [() => testDilImm8(-1), 'imm8 must be an integer from 0 to 255, got -1'],
       [() => movR32DwordAtRdi(R32.eax, 128), 'disp8 must be an integer from -128 to 127, got 128'],
