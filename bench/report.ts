@@ -8,10 +8,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const documentPath = new URL('../../docs/benchmarks.md', import.meta.url);
 
 export function writeReportSection(name: string, markdown: string): void {
-  const key = `${name} node${process.versions.node.split('.')[0]}`;
+  const major = process.versions.node.split('.')[0];
+  const key = `${name} node${major}`;
+  // The runtime in the section's heading, so that the two runtimes' sections read apart in a table of contents.
+  const body = markdown.trim().replace(/^## (.*)$/m, `## $1, Node.js ${major}`);
   const begin = `<!-- begin ${key} -->`;
   const end = `<!-- end ${key} -->`;
-  const block = `${begin}\n${markdown.trim()}\n${end}`;
+  const block = `${begin}\n${body}\n${end}`;
   const current = existsSync(documentPath) ? readFileSync(documentPath, 'utf8') : '# Benchmarks\n';
   const start = current.indexOf(begin);
   const stop = current.indexOf(end);
