@@ -12,13 +12,10 @@ import {
 import { toHex } from '../../src/jit/hex.js';
 import { BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 import { encodeCallGates } from '../../src/jit/x86-64/call-gates.js';
+import { fromHex, refusal } from '../support/hex-code.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 const REFERENCE = 'https://www.felixcloutier.com/x86/';
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.split(' '), (pair) => Number.parseInt(pair, 16));
-}
 
 /** A field's bytes read little-endian as a signed integer of the field's width. */
 function signedLittleEndian(field: EncodingField): number {
@@ -386,16 +383,6 @@ describe('annotate, on hand-encoded instructions', () => {
     assert.equal(annotate(fromHex('66 0f fe 07'))[0]?.operation, 'xmm0 ← xmm0 + [rdi] (4 × int32)');
   });
 });
-
-function refusal(hex: string): AnnotationError {
-  try {
-    annotate(fromHex(hex));
-  } catch (error) {
-    assert.ok(error instanceof AnnotationError, `${hex} throws an AnnotationError, not ${error}`);
-    return error;
-  }
-  assert.fail(`${hex} was annotated instead of refused`);
-}
 
 describe('annotate refuses', () => {
   it('an invalid opcode (06, push es, is invalid in 64-bit mode), at its offset', () => {

@@ -8,15 +8,12 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { AnnotationError, annotate } from '../../src/jit/decode.js';
+import { type AnnotationError, annotate } from '../../src/jit/decode.js';
 import { checkTiling, type DecodedFacts, type EncodingField } from '../../src/jit/encoding-fields.js';
+import { fromHex, refusal } from '../support/hex-code.js';
 
 type Iced = typeof import('iced-x86');
 const iced = createRequire(import.meta.url)('iced-x86') as Iced;
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.split(' '), (pair) => Number.parseInt(pair, 16));
-}
 
 /** An instruction's fields as the explorer lists them: `kind bytes: description`, then `name=value (meaning)`. */
 function fieldLines(hex: string): { text: string; lines: string[] } {
@@ -459,17 +456,6 @@ describe('encoding fields, on instructions encoded by hand', () => {
     });
   }
 });
-
-/** The AnnotationError annotate throws for `hex`: it must throw one. */
-function refusal(hex: string): AnnotationError {
-  try {
-    annotate(fromHex(hex));
-  } catch (error) {
-    assert.ok(error instanceof AnnotationError, `${hex} throws an AnnotationError, not ${error}`);
-    return error;
-  }
-  assert.fail(`${hex} was annotated instead of refused`);
-}
 
 /**
  * A lie for the decoder to tell: `replace` is given what iced would have said (and a method's arguments)

@@ -8,10 +8,7 @@ import { describe, it } from 'node:test';
 import { annotate } from '../../src/jit/decode.js';
 import type { DecodedFacts } from '../../src/jit/encoding-fields.js';
 import { MNEMONICS, operationFor, REFERENCE_BASE_URL, referenceFor } from '../../src/jit/mnemonics.js';
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.split(' '), (pair) => Number.parseInt(pair, 16));
-}
+import { fromHex } from '../support/hex-code.js';
 
 /** The one instruction `hex` decodes to, annotated. */
 function annotated(hex: string) {
