@@ -382,7 +382,12 @@ export class PageTemplate {
     assertInt32(term, 'term');
     if (key !== undefined) assertInt32(key, 'key');
     const { code: template, fields } = key === undefined ? this.#seed : this.#blinded;
-    const code = template.slice();
+    // A view into Node's shared buffer pool: V8 gives a typed array of more than 64 bytes (a vector
+    // kernel's page) memory of its own, allocated and later freed per array, which cost more than the rest
+    // of a compile. A plain Uint8Array, not the pool's Buffer, as every other encoder returns.
+    const pooled = Buffer.allocUnsafe(template.length);
+    const code = new Uint8Array(pooled.buffer, pooled.byteOffset, template.length);
+    code.set(template);
     for (const { offset, kind } of fields) writeLittleEndian32(code, offset, fieldValue(kind, term, key));
     return code;
   }

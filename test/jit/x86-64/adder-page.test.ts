@@ -293,9 +293,11 @@ describe('adder pages at each level', () => {
           ],
         },
       );
-      // Each page is a copy: writing one must not change the next.
+      // Each page is a copy: writing one must not change the next, nor the next encode the one before.
       target.encodePage(3).fill(0);
-      assert.deepEqual(target.encodePage(3), target.composePage(3));
+      const earlier = target.encodePage(3);
+      target.encodePage(4, 5);
+      assert.deepEqual(earlier, target.composePage(3));
     });
   }
 
