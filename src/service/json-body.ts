@@ -5,9 +5,9 @@
  * rounded, so a number written with a fraction or an exponent is refused (400, naming where it is),
  * whatever it parses to. `-0` is an integer as written, and reads as 0.
  *
- * The check needs the body's text: one regular expression over it finds every digit followed by `.`, `e`
- * or `E`, which any such number has (strings can hold them too; only then does a scan that skips strings
- * decide, and say where). Then Fastify's own parser parses it, prototype-poisoning protection and all.
+ * The check needs the body's text: a search for every `.`, `e` or `E` that follows a digit, which any such
+ * number has (strings can hold them too; only then does a scan that skips strings decide, and say where).
+ * Then Fastify's own parser parses it, prototype-poisoning protection and all.
  *
  * An empty body is no body: a DELETE sent with `content-type: application/json` and nothing else is not an
  * error. Routes that need a body say so in their schema.
@@ -16,8 +16,23 @@ import type { FastifyInstance } from 'fastify';
 import { excerpt } from '../jit/int32.js';
 import { HttpError } from './errors.js';
 
-/** A digit followed by a fraction or an exponent: the only way a JSON number can be written as a non-integer. */
-const MAYBE_NOT_INTEGER = /[0-9][.eE]/;
+/** What follows a digit in a number written with a fraction or an exponent: `.`, `e` or `E`. */
+const NOT_INTEGER_MARKS = ['.', 'e', 'E'] as const;
+
+/**
+ * Whether a digit is followed by `.`, `e` or `E` anywhere in `text`: the only way a JSON number can be
+ * written as a non-integer. String.indexOf per mark, not the regular expression /[0-9][.eE]/, which Node.js
+ * 20 and 22 run many times slower over a large batch body (docs/decisions.md, "JSON numbers are taken as written").
+ */
+function digitBeforeMark(text: string): boolean {
+  for (const mark of NOT_INTEGER_MARKS) {
+    for (let at = text.indexOf(mark, 1); at !== -1; at = text.indexOf(mark, at + 1)) {
+      const before = text.charCodeAt(at - 1);
+      if (before >= 0x30 && before <= 0x39) return true;
+    }
+  }
+  return false;
+}
 
 export interface NumberLocation {
   /** Where the number is, as the validator names places: `/xs/3`, `/term`, or '' for the whole body. */
@@ -31,7 +46,7 @@ export interface NumberLocation {
  * every number is written as an integer. Malformed JSON is left to the parser: this only reads numbers.
  */
 export function firstNonIntegerNumber(text: string): NumberLocation | undefined {
-  if (!MAYBE_NOT_INTEGER.test(text)) return undefined;
+  if (!digitBeforeMark(text)) return undefined;
   // The path to the value being read: keys of objects, indices of arrays.
   const path: Array<string | number> = [];
   const containers: Array<'object' | 'array'> = [];

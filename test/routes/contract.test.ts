@@ -94,6 +94,14 @@ describe('the API contract', () => {
       assert.deepEqual(firstNonIntegerNumber('{"q\\"1.5":1.5}'), { path: '/q"1.5', text: '1.5' });
     });
 
+    it('finds a number whose mark follows the same mark elsewhere after no digit', () => {
+      // The first `e`, `E` or `.` of each body follows a letter or a quote: the search goes on past it.
+      assert.deepEqual(firstNonIntegerNumber('{"term":1,"xs":[2e3]}'), { path: '/xs/0', text: '2e3' });
+      assert.deepEqual(firstNonIntegerNumber('{"E":[4,5E1]}'), { path: '/E/1', text: '5E1' });
+      assert.deepEqual(firstNonIntegerNumber('{"a":".","b":7.5}'), { path: '/b', text: '7.5' });
+      assert.equal(firstNonIntegerNumber('{"term":1,"xE":".e"}'), undefined);
+    });
+
     it('agrees with a reference for random JSON: every number written as an integer passes', () => {
       fc.assert(
         fc.property(fc.jsonValue(), (value) => {
