@@ -7,7 +7,6 @@
  * async handler would cost a promise and a microtask turn on every request.
  */
 
-import { pipeline } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../src/jit/errors.js';
@@ -110,9 +109,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
         const adder = new InPlaceAdder(app.jit, term);
         markLookup(reply, adder.start());
         reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
-        // A failure of either stream (a client that goes away) ends both; Fastify ends the answer.
-        pipeline(body.stream, adder, () => {});
-        return reply.send(adder);
+        return reply.send(adder.readFrom(body.stream));
       }
       const { results, lookup } = app.jit.applyAll(term, body.xs);
       markLookup(reply, lookup);

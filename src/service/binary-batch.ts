@@ -8,8 +8,8 @@
  * size (up to BINARY_BATCH_LIMIT_BYTES, 16 MiB unless configured), however many run at once. The answer's
  * length is the request's, so it is known before the body is read: a body without a Content-Length gets
  * 411, an empty one or one whose length is not a multiple of 4 gets 400, and one over the limit 413, all
- * before anything is compiled. Backpressure is the stream pipeline's: a client that does not read its
- * answer stops the server reading its body.
+ * before anything is compiled. Backpressure is the streams': a client that does not read its answer
+ * stops the server reading its body.
  *
  * A value whose four bytes are split between two chunks is put together in a four-byte buffer and added
  * on its own: the only bytes copied.
@@ -82,6 +82,20 @@ export class InPlaceAdder extends Transform {
   start(): Lookup {
     this.#started = true;
     return this.#registry.applyInPlace(this.#term, this.#carry.subarray(0, 0));
+  }
+
+  /**
+   * Reads the body from `body`, and returns this stream, the answer, for the reply to send. A failure of
+   * the body (a client that goes away) ends the answer with it; a failure of the answer, or an answer
+   * whose client went away, is Fastify's to end (it destroys the stream it sends). Wired with pipe(), not
+   * stream.pipeline(): pipeline makes an AbortController per call and aborts it when done, and the
+   * DOMException that makes was the largest single cost of a 10,000-value binary batch in a CPU profile of
+   * the server (docs/decisions.md, "Binary batches are streamed, not collected").
+   */
+  readFrom(body: NodeJS.ReadableStream): this {
+    body.once('error', (error: Error) => this.destroy(error));
+    body.pipe(this);
+    return this;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

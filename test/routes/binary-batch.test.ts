@@ -5,6 +5,7 @@
  * refused with its status and message, compiling nothing.
  */
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
@@ -74,6 +75,50 @@ describe('InPlaceAdder', () => {
       const failed = new Promise<Error>((resolve) => adder.on('error', resolve));
       adder.end(Buffer.alloc(6));
       assert.match((await failed).message, /ended inside a value/);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('reading from a body, fails with the body’s error, and answers what the body holds', {
+    timeout: 5000,
+  }, async () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    try {
+      const whole = new PassThrough();
+      const answer = new InPlaceAdder(registry, 3).readFrom(whole);
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      whole.end(littleEndian([1, -4]));
+      await new Promise((resolve) => answer.on('end', resolve));
+      assert.deepEqual(int32s(Buffer.concat(chunks)), [4, -1]);
+
+      const broken = new PassThrough();
+      const failing = new InPlaceAdder(registry, 3).readFrom(broken);
+      failing.resume();
+      const failed = new Promise<Error>((resolve) => failing.on('error', resolve));
+      broken.write(littleEndian([1]));
+      broken.destroy(new Error('the client went away'));
+      assert.equal((await failed).message, 'the client went away');
+      assert.ok(failing.destroyed);
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('reading from a body, stops reading it while its answer is not read', { timeout: 5000 }, async () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    try {
+      const body = new PassThrough();
+      const answer = new InPlaceAdder(registry, 3).readFrom(body);
+      // Far more than the answer's and the body's buffers hold: unread, the body must be paused.
+      for (let chunk = 0; chunk < 64; chunk += 1) body.write(Buffer.alloc(64 * 1024));
+      await sleep(20);
+      assert.equal(body.isPaused(), true);
+      const read = body.readableLength;
+      answer.resume();
+      await sleep(20);
+      assert.ok(body.readableLength < read, `the body still holds ${body.readableLength} of ${read} bytes`);
     } finally {
       registry.dispose();
     }
