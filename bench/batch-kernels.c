@@ -6,6 +6,13 @@
  * the binary runs (its scalar and SSE2 kernels) on any x86-64.
  *
  *   batch-kernels <scalar|sse2|avx2> <n> <passes>
+ *   batch-kernels page <entry> <n> <passes>     (a JIT page's code as hex on standard input)
+ *
+ * The second form times a page the JIT generated, `void apply_all(int32_t *xs, size_t n)` at byte offset
+ * <entry> of its code, in the same loop and on the same aligned array as the C kernels: the kernel's code
+ * set against the compiler's, without the FFI call that a pass from JavaScript pays. The page is mapped
+ * read+write, written, then made read+execute, as the JIT does; its term is taken to be 7, like the C
+ * kernels'.
  *
  * Built with -shared -fPIC, the same file is a library whose batch_add_<level> functions bench/batch-
  * kernels.ts calls through koffi, as the JIT's pages are called.
@@ -14,14 +21,16 @@
  * cache lines costs more; the JIT's kernels step to an aligned address first, these do not), runs a tenth
  * of the passes to warm up, then times `passes` passes as one block and prints one line: <values per
  * nanosecond>. Exits 1 if the results are wrong, 2 on bad arguments, 3 if the CPU lacks AVX2 for the avx2
- * kernel.
+ * kernel, 4 if the page's code is malformed or cannot be mapped.
  */
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Unsigned arithmetic wraps around at 32 bits, as the JIT's adds do; signed overflow would be undefined. */
 static inline int32_t wrapping_add(int32_t x, int32_t term) { return (int32_t)((uint32_t)x + (uint32_t)term); }
@@ -72,17 +81,44 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The JIT page's batch entry, and a kernel with the C kernels' signature that calls it. */
+static void (*page_entry)(int32_t *, size_t);
+static void batch_add_page(int32_t *xs, size_t n, int32_t term) {
+  (void)term; /* compiled into the page */
+  page_entry(xs, n);
+}
+
+/* Reads hex from standard input into a fresh page, sealed read+execute; 0 on success. */
+static int load_page(size_t entry) {
+  const long page_size = sysconf(_SC_PAGESIZE);
+  unsigned char *page = mmap(NULL, (size_t)page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return 4;
+  size_t length = 0;
+  unsigned int byte;
+  while (length < (size_t)page_size && scanf("%2x", &byte) == 1) page[length++] = (unsigned char)byte;
+  if (entry >= length || mprotect(page, (size_t)page_size, PROT_READ | PROT_EXEC) != 0) return 4;
+  page_entry = (void (*)(int32_t *, size_t))(void *)(page + entry);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 4) return 2;
+  /* argv[first] and argv[first + 1] are <n> and <passes>: after the level, or after `page <entry>`. */
+  int first = 2;
   void (*kernel)(int32_t *, size_t, int32_t) = NULL;
-  if (strcmp(argv[1], "scalar") == 0) kernel = batch_add_scalar;
+  if (argc == 5 && strcmp(argv[1], "page") == 0) {
+    int failed = load_page(strtoull(argv[2], NULL, 10));
+    if (failed) return failed;
+    kernel = batch_add_page;
+    first = 3;
+  } else if (argc != 4) return 2;
+  else if (strcmp(argv[1], "scalar") == 0) kernel = batch_add_scalar;
   else if (strcmp(argv[1], "sse2") == 0) kernel = batch_add_sse2;
   else if (strcmp(argv[1], "avx2") == 0) {
     if (!__builtin_cpu_supports("avx2")) return 3;
     kernel = batch_add_avx2;
   } else return 2;
-  size_t n = strtoull(argv[2], NULL, 10);
-  long passes = strtol(argv[3], NULL, 10);
+  size_t n = strtoull(argv[first], NULL, 10);
+  long passes = strtol(argv[first + 1], NULL, 10);
   if (n == 0 || passes < 1) return 2;
   int32_t *xs = aligned_alloc(64, (n * sizeof *xs + 63) / 64 * 64);
   if (xs == NULL) return 2;
