@@ -72,19 +72,20 @@ export function assertHostSupports(level: KernelLevel, features?: HostFeatures):
   if (missing.length > 0) throw new UnsupportedKernelLevelError(level, missing, host.level);
 }
 
-/** The target for `level`, after checking that this host can run it. */
-export function hostTarget(level: KernelLevel): AdderPageTarget {
+/** The target for `level`, after checking that this host (or the given features) can run it. */
+export function hostTarget(level: KernelLevel, features?: HostFeatures): AdderPageTarget {
   const target = targetForLevel(level);
-  assertHostSupports(level);
+  assertHostSupports(level, features);
   return target;
 }
 
 /**
  * The level to run for a setting such as `auto`, `avx2`, `sse2` or `scalar`: `auto` is the best this host
- * supports; a named level is checked against the host (UnsupportedKernelLevelError if it lacks it).
+ * (or the given features) supports; a named level is checked against it (UnsupportedKernelLevelError if
+ * it lacks it).
  */
-export function resolveKernelLevel(requested: KernelLevel | 'auto'): KernelLevel {
-  if (requested === 'auto') return bestLevel();
-  assertHostSupports(requested);
+export function resolveKernelLevel(requested: KernelLevel | 'auto', features?: HostFeatures): KernelLevel {
+  if (requested === 'auto') return bestLevel(features);
+  assertHostSupports(requested, features);
   return requested;
 }

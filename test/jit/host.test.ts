@@ -98,6 +98,14 @@ describe('host detection through the probe page', () => {
     assert.doesNotThrow(() => assertHostSupports('scalar', { ...sse2Only, sse2: false }));
   });
 
+  it('gives a target, or resolves a setting, only for a level the given features allow', () => {
+    const sse2Only = { ...features, avx2: false, level: 'sse2' as const };
+    assert.throws(() => hostTarget('avx2', sse2Only), UnsupportedKernelLevelError);
+    assert.throws(() => resolveKernelLevel('avx2', sse2Only), UnsupportedKernelLevelError);
+    assert.equal(hostTarget('sse2', sse2Only).name, 'x86-64-sse2');
+    assert.equal(resolveKernelLevel('auto', sse2Only), 'sse2');
+  });
+
   it('maps one probe page for each reading, runs it, and unmaps it and its guard again', () => {
     const calls = memoryCallsOf(() => readCpuid());
     const mappings = calls.filter(({ call }) => call === 'mmap');

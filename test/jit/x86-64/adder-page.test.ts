@@ -8,6 +8,7 @@ import {
   encodeAdderPage,
   encodeBatchAdder,
   encodeBlindedAdder,
+  layout,
   MAIN_LOOP_OFFSET,
 } from '../../../src/jit/x86-64/adder-page.js';
 import { createX86_64Target } from '../../../src/jit/x86-64/targets.js';
@@ -318,8 +319,52 @@ describe('adder pages at each level', () => {
       message: 'the scalar kernel is not unrolled',
     });
     assert.throws(() => createX86_64Target('avx2', 8 as 4), /unroll must be 1, 2 or 4/);
-    assert.throws(() => createX86_64Target('avx2', 4, 64), /loopOffset must be 0 to 63/);
+    for (const loopOffset of [64, -1, 1.5]) {
+      assert.throws(() => createX86_64Target('avx2', 4, loopOffset), {
+        name: 'RangeError',
+        message: `loopOffset must be 0 to 63, got ${loopOffset}`,
+      });
+    }
     assert.equal(createX86_64Target('sse2', 2, 0).name, 'x86-64-sse2-x2-loop0');
+    assert.equal(createX86_64Target('avx2', 4, 63).name, 'x86-64-avx2-loop63');
+    // Made here, not when the module loaded: the names and architecture come from createX86_64Target.
+    assert.deepEqual(
+      (['scalar', 'sse2', 'avx2'] as const).map((level) => {
+        const { name, architecture } = createX86_64Target(level);
+        return [name, architecture];
+      }),
+      [
+        ['x86-64-scalar', 'x86-64'],
+        ['x86-64-sse2', 'x86-64'],
+        ['x86-64-avx2', 'x86-64'],
+      ],
+    );
+    assert.equal(createX86_64Target('scalar', 1, 0).name, 'x86-64-scalar');
+  });
+
+  it('steps rdi with the short add (imm8) when the stride fits a signed byte, the long one (imm32) otherwise', () => {
+    // The main loop's `add rdi, stride`: the first add to rdi that is not the scalar loop's 4.
+    const strideAdd = (target: AdderPageTarget) => {
+      const add = decodeOperands(target.encodePage(1)).find(
+        ({ mnemonic, operands }) => mnemonic === 'Add' && operands[0] === 'RDI' && operands[1] !== 4,
+      );
+      return [add?.operands, add?.length];
+    };
+    // SSE2 ×1 steps 16 bytes a pass of its main loop, AVX2 ×4 128: one past a signed byte.
+    assert.deepEqual(strideAdd(createX86_64Target('sse2', 1)), [['RDI', 16], 4]);
+    assert.deepEqual(strideAdd(createX86_64Target('avx2', 4)), [['RDI', 128], 7]);
+  });
+
+  it('lays out any number of entries, each at its offset, int3 between them', () => {
+    assert.deepEqual(
+      layout([
+        [0, Uint8Array.of(1)],
+        [2, Uint8Array.of(2, 3)],
+        [6, Uint8Array.of(4)],
+      ]),
+      Uint8Array.of(1, 0xcc, 2, 3, 0xcc, 0xcc, 4),
+    );
+    assert.deepEqual(layout([]), new Uint8Array(0));
   });
 
   it('refuses a term or key outside int32 in every entry it encodes, naming which', () => {

@@ -82,6 +82,16 @@ describe('reading the CPU probe’s answers', () => {
     });
   }
 
+  it('does not count the ymm registers as saved when OSXSAVE is clear, whatever XCR0 reads', () => {
+    const report = avx2Host();
+    assert.equal(report.xcr0, 0b111);
+    const features = parseCpuidReport({
+      ...report,
+      leaf1: { ...report.leaf1, ecx: report.leaf1.ecx & ~OSXSAVE },
+    });
+    assert.deepEqual([features.osxsave, features.osSavesYmm], [false, false]);
+  });
+
   it('settles for scalar code without SSE2, and names it as missing for both vector levels', () => {
     const report = avx2Host();
     const features = parseCpuidReport({

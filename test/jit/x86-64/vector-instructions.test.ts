@@ -69,6 +69,12 @@ describe('SSE2 and AVX2 encoders, against iced-x86’s decoding of their bytes',
     );
   });
 
+  it('gives an SSE instruction a REX prefix only when a register is above 7', () => {
+    // movdqu xmm0, [rdi + 1]: f3 0f 6f 47 01; with xmm8, REX.R (44) before the opcode.
+    assert.deepEqual(movdquXmmAtRdi(0, 1), [0xf3, 0x0f, 0x6f, 0x47, 0x01]);
+    assert.deepEqual(movdquXmmAtRdi(8, 1), [0xf3, 0x44, 0x0f, 0x6f, 0x47, 0x01]);
+  });
+
   it('encodes paddd xmm, xmm for every register pair', () => {
     fc.assert(
       fc.property(vectorRegister, vectorRegister, (to, from) => {
