@@ -466,6 +466,14 @@ describe('annotate and iced-x86 memory', () => {
     assert.equal(wasmMemory.buffer.byteLength, before);
   });
 
+  it('disassembling pages 5,000 times leaves the WebAssembly memory at the same size', () => {
+    const code = encodeAdderPage(-4, 0x5a5a5a5a);
+    for (let i = 0; i < 200; i += 1) disassemble(code);
+    const before = wasmMemory.buffer.byteLength;
+    for (let i = 0; i < 5_000; i += 1) disassemble(code);
+    assert.equal(wasmMemory.buffer.byteLength, before);
+  });
+
   it('refusing 5,000 times leaves the WebAssembly memory at the same size', () => {
     const refusals = ['48 c7 c0 01 00', '62 f1 7d 48 fe 07', '66 66 90'].map(fromHex);
     const attempt = () => {
