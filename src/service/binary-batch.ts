@@ -93,7 +93,7 @@ export class InPlaceAdder extends Transform {
    * the server (docs/decisions.md, "Binary batches are streamed, not collected").
    */
   readFrom(body: NodeJS.ReadableStream): this {
-    body.once('error', (error: Error) => this.destroy(error));
+    body.on('error', (error: Error) => this.destroy(error));
     body.pipe(this);
     return this;
   }

@@ -101,6 +101,8 @@ describe('InPlaceAdder', () => {
       broken.destroy(new Error('the client went away'));
       assert.equal((await failed).message, 'the client went away');
       assert.ok(failing.destroyed);
+      // A body may report more than one error as it goes (a reset after an abort): none may go unheard.
+      assert.doesNotThrow(() => broken.emit('error', new Error('and its socket was reset')));
     } finally {
       registry.dispose();
     }
