@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { buildC } from '../../bench/c-build.js';
+import { buildC } from '../../harness/c-build.js';
 import { encodeBlindedAdderPage } from '../../src/jit/blinding.js';
 import { detectHostFeatures } from '../../src/jit/host.js';
 import { KERNEL_LEVELS } from '../../src/jit/target.js';

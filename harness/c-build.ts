@@ -1,4 +1,7 @@
-/** Builds the benchmarks' C references with the machine's C compiler, in a temporary directory. */
+/**
+ * Builds the benchmarks' C programs (bench/*.c) with the machine's C compiler, in a temporary directory:
+ * for the benchmarks, and for the tests that check those programs.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
