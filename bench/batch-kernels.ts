@@ -23,6 +23,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import koffi from 'koffi';
+import { buildC } from '../harness/c-build.js';
 import { encodeBlindedAdderPage } from '../src/jit/blinding.js';
 import { detectHostFeatures } from '../src/jit/host.js';
 import { ExecutablePage } from '../src/jit/page.js';
@@ -30,7 +31,6 @@ import type { AdderPageTarget, KernelLevel } from '../src/jit/target.js';
 import { UNROLL_FACTORS } from '../src/jit/x86-64/adder-page.js';
 import { missingFor } from '../src/jit/x86-64/cpu-probe.js';
 import { CHOSEN_UNROLL, createX86_64Target } from '../src/jit/x86-64/targets.js';
-import { buildC } from '../harness/c-build.js';
 import { describeMachine } from './machine.js';
 import { formatNs, median } from './stats.js';
 

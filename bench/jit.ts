@@ -21,12 +21,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import koffi from 'koffi';
+import { buildC } from '../harness/c-build.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { ExecutablePage } from '../src/jit/page.js';
 import { JitRegistry } from '../src/jit/registry.js';
 import { ADDER_ENTRY, encodeAdder } from '../src/jit/x86-64/adder-page.js';
 import { runBatchKernelsBenchmark } from './batch-kernels.js';
-import { buildC } from '../harness/c-build.js';
 import { describeMachine, packageVersion } from './machine.js';
 import { writeReportSection } from './report.js';
 import { formatNs, median, percentile, sampleEach, timeBlock } from './stats.js';
