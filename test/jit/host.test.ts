@@ -31,6 +31,8 @@ function cpuinfo(): { flags: Set<string>; fields: Map<string, string> } {
 describe('host detection through the probe page', () => {
   const { flags, fields } = cpuinfo();
   const features = detectHostFeatures();
+  /** This host's features with AVX2 taken away: a host that can run SSE2 code at best. */
+  const sse2Only = { ...features, avx2: false, level: 'sse2' as const };
 
   it('reads the same vendor, family and model as /proc/cpuinfo', () => {
     const report = readCpuid();
@@ -82,7 +84,6 @@ describe('host detection through the probe page', () => {
   });
 
   it('refuses a level the host lacks with an error naming what is missing and the best level', () => {
-    const sse2Only = { ...features, avx2: false, level: 'sse2' as const };
     assert.throws(
       () => assertHostSupports('avx2', sse2Only),
       (error: unknown) => {
@@ -99,7 +100,6 @@ describe('host detection through the probe page', () => {
   });
 
   it('gives a target, or resolves a setting, only for a level the given features allow', () => {
-    const sse2Only = { ...features, avx2: false, level: 'sse2' as const };
     assert.throws(() => hostTarget('avx2', sse2Only), UnsupportedKernelLevelError);
     assert.throws(() => resolveKernelLevel('avx2', sse2Only), UnsupportedKernelLevelError);
     assert.equal(hostTarget('sse2', sse2Only).name, 'x86-64-sse2');
