@@ -119,7 +119,7 @@ function growthBetweenScavenges(profile: GCProfilerResult): {
 }
 
 describe('the heap under the apply routes', () => {
-  it(`gains at most ${GROWTH_PER_REQUEST_LIMIT} bytes a request outside a 16 MiB young generation and keeps its live heap flat, compiling nearly every request`, {
+  it(`gains at most ${GROWTH_PER_REQUEST_LIMIT} bytes a request outside a young generation of 16 MiB semi-spaces and keeps its live heap flat, compiling nearly every request`, {
     timeout: 90_000,
   }, async (t) => {
     const server = startServerProcess({
