@@ -26,10 +26,28 @@ interface KernelCall {
   prot: number | undefined;
 }
 
-/** The successful mmap, mprotect and munmap calls in strace's output, in order. */
+/**
+ * The successful mmap, mprotect and munmap calls in strace's output, in the order they returned. With -f,
+ * strace splits a call that another thread's call interrupts into `<unfinished ...>` and `<... resumed>`
+ * lines: those are joined, by thread, where the call returned.
+ */
 function straceCalls(text: string): KernelCall[] {
   const calls: KernelCall[] = [];
-  for (const line of text.split('\n')) {
+  const unfinished = new Map<string, string>();
+  for (const printed of text.split('\n')) {
+    let line = printed;
+    const start = /^(\d+) +(.*) <unfinished \.\.\.>$/.exec(line);
+    if (start) {
+      unfinished.set(start[1] as string, start[2] as string);
+      continue;
+    }
+    const end = /^(\d+) +<\.\.\. \w+ resumed>(.*)$/.exec(line);
+    if (end) {
+      const begun = unfinished.get(end[1] as string);
+      unfinished.delete(end[1] as string);
+      if (begun === undefined) throw new Error(`strace resumed a call it never started: ${line}`);
+      line = `${end[1]} ${begun}${end[2]}`;
+    }
     const match = /^(?:\d+ +)?(mmap|mprotect|munmap)\((.*)\) += (\S+)/.exec(line);
     if (!match) continue;
     const [, call, argumentText, result] = match as unknown as [string, KernelCall['call'], string, string];
