@@ -21,6 +21,12 @@ async function openConnections(port: number, count: number): Promise<Socket[]> {
     socket.on('error', () => {});
     // Reading (and dropping what arrives) is how a client sees the server close its side.
     socket.resume();
+    // A burst this large overflows the listen queue, and the kernel then answers with SYN cookies: a
+    // connection whose last handshake packet was dropped is open for the client and unknown to the server,
+    // and a silent client never learns. A keep-alive probe settles it: the server's kernel accepts the
+    // connection then (the cookie still holds) or resets it. One the server accepted and keeps open still
+    // answers the probes and stays open, and the test fails.
+    socket.setKeepAlive(true, 1_000);
     return socket;
   });
   await Promise.all(sockets.map((socket) => once(socket, 'connect')));
