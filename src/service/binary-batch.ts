@@ -13,6 +13,10 @@
  *
  * A value whose four bytes are split between two chunks is put together in a four-byte buffer and added
  * on its own: the only bytes copied.
+ *
+ * A chunk's memory is given back as soon as the socket has written it, not when V8 next collects: V8
+ * collects after external memory has grown by tens of MiB, and sixteen 16 MiB batches at once then held
+ * ~60 MiB of sent chunks on Node.js 24 (docs/decisions.md, "Binary batches are streamed, not collected").
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -67,6 +71,8 @@ export function acceptBinaryBatches(app: FastifyInstance, limit: number): void {
 export class InPlaceAdder extends Transform {
   readonly #registry: JitRegistry;
   readonly #term: number;
+  /** The body's chunks that own all of their memory: no other buffer shares it, so it may be freed. */
+  readonly #owned = new WeakSet<ArrayBufferLike>();
   /** A value split between chunks: its first bytes, waiting for the rest. */
   readonly #carry = Buffer.alloc(4);
   #carried = 0;
@@ -98,8 +104,28 @@ export class InPlaceAdder extends Transform {
     return this;
   }
 
+  /**
+   * Writes the answer to `destination`, and frees each chunk the body owned once `destination` has
+   * written it. Fastify sends a stream by piping it, and this is that pipe: Readable's own never learns
+   * when a write is done. Errors are not its to handle: Fastify destroys the answer when this stream
+   * fails, and this stream when the answer does.
+   */
+  override pipe<Destination extends NodeJS.WritableStream>(destination: Destination): Destination {
+    const free = (chunk: Buffer) => (error?: Error | null) => {
+      if (!error && this.#owned.has(chunk.buffer)) detach(chunk.buffer);
+    };
+    this.on('data', (chunk: Buffer) => {
+      if (!destination.write(chunk, free(chunk))) this.pause();
+    });
+    destination.on('drain', () => this.resume());
+    this.once('end', () => destination.end());
+    return destination;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
+      if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength)
+        this.#owned.add(chunk.buffer);
       let at = 0;
       if (this.#carried > 0) {
         at = Math.min(4 - this.#carried, chunk.length);
@@ -135,4 +161,12 @@ export class InPlaceAdder extends Transform {
     this.#registry.applyInPlace(this.#term, values, !this.#started);
     this.#started = true;
   }
+}
+
+/**
+ * Frees an ArrayBuffer's memory now, leaving it empty. Node.js 20 has no ArrayBuffer.prototype.transfer:
+ * there the memory waits for a collection.
+ */
+function detach(buffer: ArrayBufferLike): void {
+  (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
 }

@@ -5,7 +5,7 @@
  * refused with its status and message, compiling nothing.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
@@ -124,6 +124,96 @@ describe('InPlaceAdder', () => {
     } finally {
       registry.dispose();
     }
+  });
+});
+
+/** A destination that holds each write's callback until the test calls it, as a socket still sending does. */
+function heldWrites(highWaterMark: number) {
+  const written: Buffer[] = [];
+  const pending: Array<(error?: Error | null) => void> = [];
+  const destination = new Writable({
+    highWaterMark,
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(Buffer.from(chunk));
+      pending.push(callback);
+    },
+  });
+  return { destination, written, pending };
+}
+
+const canFreeNow = 'transfer' in ArrayBuffer.prototype;
+
+describe('InPlaceAdder, piped', () => {
+  let registry: JitRegistry;
+  before(() => {
+    registry = new JitRegistry({ capacity: 1 });
+  });
+  after(() => registry.dispose());
+
+  it('frees a chunk that owns its memory once the destination has written it, and no sooner', {
+    skip: canFreeNow ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
+  }, async () => {
+    const body = new PassThrough();
+    const { destination, written, pending } = heldWrites(1024 * 1024);
+    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    const owned = littleEndian(Array.from({ length: 16 * 1024 }, (_, index) => index));
+    assert.equal(owned.buffer.byteLength, owned.length);
+    body.write(owned);
+    await sleep(10);
+    assert.equal(pending.length, 1);
+    assert.equal(owned.buffer.byteLength, 64 * 1024, 'freed before it was written');
+    pending.shift()?.();
+    await sleep(10);
+    assert.equal(owned.buffer.byteLength, 0);
+    assert.deepEqual(int32s(written[0] as Buffer).slice(0, 3), [3, 4, 5]);
+  });
+
+  it('frees neither a chunk that shares its memory nor one whose write failed', {
+    skip: canFreeNow ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
+  }, async () => {
+    const body = new PassThrough();
+    const { destination, pending } = heldWrites(1024 * 1024);
+    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    const shared = Buffer.alloc(8 * 1024).subarray(4096);
+    const failed = littleEndian(Array.from({ length: 1024 }, (_, index) => index));
+    body.write(shared);
+    await sleep(10);
+    pending.shift()?.();
+    body.write(failed);
+    await sleep(10);
+    destination.on('error', () => {});
+    pending.shift()?.(new Error('the socket was reset'));
+    await sleep(10);
+    assert.equal(shared.buffer.byteLength, 8 * 1024);
+    assert.equal(failed.buffer.byteLength, 4 * 1024);
+  });
+
+  it('stops reading the body while the destination is not drained, and ends the destination with the body', {
+    timeout: 5000,
+  }, async () => {
+    const body = new PassThrough();
+    const { destination, written, pending } = heldWrites(64 * 1024);
+    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    for (let chunk = 0; chunk < 64; chunk += 1) body.write(Buffer.alloc(64 * 1024));
+    body.end();
+    await sleep(20);
+    // One write under way and its high-water mark's worth queued behind it; the rest waits in the body.
+    assert.ok(
+      destination.writableLength <= 2 * 64 * 1024,
+      `the destination holds ${destination.writableLength} bytes`,
+    );
+    assert.ok(body.readableLength > 0, 'the body was read to its end');
+    const finished = new Promise((resolve) => destination.on('finish', resolve));
+    const release = setInterval(() => {
+      for (const callback of pending.splice(0)) callback();
+    }, 1);
+    try {
+      await finished;
+    } finally {
+      clearInterval(release);
+    }
+    assert.equal(Buffer.concat(written).length, 64 * 64 * 1024);
+    assert.ok(written.every((chunk) => int32s(chunk).every((value) => value === 3)));
   });
 });
 

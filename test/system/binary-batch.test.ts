@@ -2,8 +2,9 @@
  * Binary batches stream through the server, so its memory does not depend on their size: sixteen batches
  * at once against the real server, first of 1 MiB each, then of 16 MiB each, every result right. Holding
  * the bodies would take 240 MiB more for the large ones; the server's peak resident memory with them is
- * within 64 MiB of its peak with the small ones. (Chunks already handled wait for a collection to be
- * freed, and V8 collects when their external memory has grown by tens of MiB: hence 64, not a few chunks.)
+ * within 32 MiB of its peak with the small ones, where the server frees each chunk once it is written.
+ * Node.js 20 cannot (it has no ArrayBuffer.prototype.transfer): there sent chunks wait for a collection,
+ * and V8 collects when their external memory has grown by tens of MiB, so the bound there is 64 MiB.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,9 +16,10 @@ const LARGE_BYTES = 16 * 2 ** 20;
 const AT_ONCE = 16;
 const ROUNDS = 2;
 const MiB = 2 ** 20;
+const BOUND_MiB = 'transfer' in ArrayBuffer.prototype ? 32 : 64;
 
 describe('concurrent binary batches', () => {
-  it('are answered right, the peak memory for 16 MiB ones within 64 MiB of that for 1 MiB ones', {
+  it(`are answered right, the peak memory for 16 MiB ones within ${BOUND_MiB} MiB of that for 1 MiB ones`, {
     timeout: 120_000,
   }, async (t) => {
     const server = startServerProcess({ port: await freePort(), env: { LOG_LEVEL: 'warn' } });
@@ -65,7 +67,7 @@ describe('concurrent binary batches', () => {
         `peak resident memory: ${(small / MiB).toFixed(1)} MiB with 1 MiB batches, ${(large / MiB).toFixed(1)} MiB with 16 MiB ones`,
       );
       assert.ok(
-        large - small < 64 * MiB,
+        large - small < BOUND_MiB * MiB,
         `${((large - small) / MiB).toFixed(1)} MiB more for the large batches`,
       );
     } finally {
