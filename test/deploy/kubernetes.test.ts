@@ -158,9 +158,18 @@ describe('the Kubernetes manifests', () => {
     );
   });
 
-  it('request the memory the service uses under load, and limit it to what the heap sizes itself to', () => {
+  it('request at least the memory bench:memory saw held on Node.js 24, and limit the pod to 256Mi', () => {
     const resources = only(Deployment).spec?.template.spec?.containers[0]?.resources;
-    assert.equal(resources?.requests?.memory, '160Mi');
+    const benchmarks = readFileSync(new URL('../../../docs/benchmarks.md', import.meta.url), 'utf8');
+    const section = /<!-- begin bench:memory node24 -->([\s\S]*?)<!-- end bench:memory node24 -->/.exec(
+      benchmarks,
+    );
+    const floors = /resident memory floors:[^|]*\| ([0-9.]+) MiB, ([0-9.]+) MiB \|/.exec(section?.[1] ?? '');
+    assert.ok(floors, 'docs/benchmarks.md has no resident memory floors for Node.js 24');
+    const held = Math.max(Number(floors[1]), Number(floors[2]));
+    const requested = /^([0-9]+)Mi$/.exec(String(resources?.requests?.memory));
+    assert.ok(requested, `the memory request is ${resources?.requests?.memory}, not in Mi`);
+    assert.ok(Number(requested[1]) >= held, `requests ${requested[1]} MiB; bench:memory held ${held} MiB`);
     assert.equal(resources?.limits?.memory, '256Mi');
   });
 
