@@ -15,8 +15,8 @@
  * on its own: the only bytes copied.
  *
  * A chunk's memory is given back as soon as the socket has written it, not when V8 next collects: V8
- * collects after external memory has grown by tens of MiB, and sixteen 16 MiB batches at once then held
- * ~60 MiB of sent chunks on Node.js 24 (docs/decisions.md, "Binary batches are streamed, not collected").
+ * collects only after external memory has grown by tens of MiB, so under large batches sent chunks piled
+ * up, and forced full collections (docs/decisions.md, "A sent chunk is freed at once").
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
