@@ -164,9 +164,12 @@ export class InPlaceAdder extends Transform {
 }
 
 /**
- * Frees an ArrayBuffer's memory now, leaving it empty. Node.js 20 has no ArrayBuffer.prototype.transfer:
- * there the memory waits for a collection.
+ * Whether a sent chunk's memory is freed at once: that takes ArrayBuffer.prototype.transfer, which Node.js
+ * 20 does not have. There the memory waits for a collection.
  */
+export const FREES_SENT_CHUNKS = 'transfer' in ArrayBuffer.prototype;
+
+/** Frees an ArrayBuffer's memory now, leaving it empty, where the runtime can. */
 function detach(buffer: ArrayBufferLike): void {
-  (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+  if (FREES_SENT_CHUNKS) (buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
 }

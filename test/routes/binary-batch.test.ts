@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { InPlaceAdder } from '../../src/service/binary-batch.js';
+import { FREES_SENT_CHUNKS, InPlaceAdder } from '../../src/service/binary-batch.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 import { exchangeRaw } from '../support/raw-http.js';
 
@@ -141,8 +141,6 @@ function heldWrites(highWaterMark: number) {
   return { destination, written, pending };
 }
 
-const canFreeNow = 'transfer' in ArrayBuffer.prototype;
-
 describe('InPlaceAdder, piped', () => {
   let registry: JitRegistry;
   before(() => {
@@ -151,7 +149,7 @@ describe('InPlaceAdder, piped', () => {
   after(() => registry.dispose());
 
   it('frees a chunk that owns its memory once the destination has written it, and no sooner', {
-    skip: canFreeNow ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
+    skip: FREES_SENT_CHUNKS ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
   }, async () => {
     const body = new PassThrough();
     const { destination, written, pending } = heldWrites(1024 * 1024);
@@ -169,7 +167,7 @@ describe('InPlaceAdder, piped', () => {
   });
 
   it('frees neither a chunk that shares its memory nor one whose write failed', {
-    skip: canFreeNow ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
+    skip: FREES_SENT_CHUNKS ? false : 'this runtime has no ArrayBuffer.prototype.transfer',
   }, async () => {
     const body = new PassThrough();
     const { destination, pending } = heldWrites(1024 * 1024);
