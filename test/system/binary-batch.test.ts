@@ -2,9 +2,9 @@
  * Binary batches stream through the server, so its memory does not depend on their size: sixteen batches
  * at once against the real server, first of 1 MiB each, then of 16 MiB each, every result right. Holding
  * the bodies would take 240 MiB more for the large ones; the server's peak resident memory with them is
- * within 32 MiB of its peak with the small ones, where the server frees each chunk once it is written.
- * Node.js 20 cannot (it has no ArrayBuffer.prototype.transfer): there sent chunks wait for a collection,
- * and V8 collects when their external memory has grown by tens of MiB, so the bound there is 64 MiB.
+ * within 32 MiB of its peak with the small ones, the server freeing each chunk once it is written.
+ * Node.js 20, which the project does not support, cannot (it has no ArrayBuffer.prototype.transfer): there
+ * sent chunks wait for V8 to collect them, so the peak is V8's timing, and the test is skipped.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,10 +17,12 @@ const LARGE_BYTES = 16 * 2 ** 20;
 const AT_ONCE = 16;
 const ROUNDS = 2;
 const MiB = 2 ** 20;
-const BOUND_MiB = FREES_SENT_CHUNKS ? 32 : 64;
 
 describe('concurrent binary batches', () => {
-  it(`are answered right, the peak memory for 16 MiB ones within ${BOUND_MiB} MiB of that for 1 MiB ones`, {
+  it('are answered right, the peak memory for 16 MiB ones within 32 MiB of that for 1 MiB ones', {
+    skip: FREES_SENT_CHUNKS
+      ? false
+      : 'this runtime cannot free a sent chunk at once (no ArrayBuffer.prototype.transfer)',
     timeout: 120_000,
   }, async (t) => {
     const server = startServerProcess({ port: await freePort(), env: { LOG_LEVEL: 'warn' } });
@@ -68,7 +70,7 @@ describe('concurrent binary batches', () => {
         `peak resident memory: ${(small / MiB).toFixed(1)} MiB with 1 MiB batches, ${(large / MiB).toFixed(1)} MiB with 16 MiB ones`,
       );
       assert.ok(
-        large - small < BOUND_MiB * MiB,
+        large - small < 32 * MiB,
         `${((large - small) / MiB).toFixed(1)} MiB more for the large batches`,
       );
     } finally {
