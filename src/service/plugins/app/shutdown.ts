@@ -14,9 +14,10 @@
  * - A keep-alive connection whose request is in progress is left alone, but its answer says keep-alive,
  *   and afterwards nothing closes it: close() waits for the client or the keep-alive timeout (72 s),
  *   beyond the grace period, and the process exits 1.
- * - A connection that has sent nothing is not idle to Node (its parser awaits a request head), and
- *   close() stops the timer that would enforce the head timeout: it too holds the close until the grace
- *   period ends.
+ * - A connection that has sent nothing is not idle to Node 22 and 24 (its parser awaits a request head),
+ *   and close() stops the timer that would enforce the head timeout: it too holds the close until the grace
+ *   period ends. Node 26 does the opposite (nodejs/node#63470): close() destroys it at once, though its
+ *   client may be about to send a request it opened the connection for.
  *
  * (A connection accepted whose request has not been read yet is not destroyed by close(): its request is
  * read and answered. Connections that the kernel has completed but the process has not accepted yet are
@@ -35,15 +36,20 @@
  *    refused from here on, and no open connection is touched;
  * 2. makes every answer not sent yet close its connection (`connection: close`); requests that arrive
  *    later on an open connection get that from Fastify, which sets it on every request routed while
- *    closing (and, with `return503OnClosing: false` in app.ts, still serves them);
+ *    closing (and, with `return503OnClosing: false` in app.ts, still serves them); an answer whose head
+ *    has already gone out saying keep-alive (a streamed binary batch) is finished, then its connection
+ *    closed;
  * 3. waits until no connection has answer bytes in Node's write buffer, so that the sweep cuts nothing off;
- * 4. closes the connections that have sent nothing within `firstRequestWaitMs` of the signal.
+ * 4. waits, on every runtime, until each connection that had sent nothing has sent its first bytes or
+ *    closed, and closes those still silent once `firstRequestWaitMs` have passed since the signal: only
+ *    then may Node's close() sweep what is idle.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { openConnectionsOf } from '../../open-connections.js';
 
 /** How long, from the start of the close, an open connection has to send its first bytes. */
 export const FIRST_REQUEST_WAIT_MS = 1_000;
@@ -63,43 +69,58 @@ async function writesFlushed(sockets: Set<Socket>): Promise<void> {
   while (unwritten()) await sleep(5);
 }
 
+/** Closes `socket` once `answer`, whose head said keep-alive, is done, unless a later request is on it. */
+function closeAfter(answer: ServerResponse, socket: Socket, isLatest: () => boolean): void {
+  answer.once('finish', () => {
+    if (isLatest()) socket.end(() => socket.destroy());
+  });
+}
+
 /**
- * After `ms`, destroys the open connections that have not sent a byte, and says how many. Before it counts,
- * two turns of the event loop put a poll phase in between, so that bytes the kernel already holds for a
- * connection are read (and its request begun) first: on a busy loop a timer can fire before the next poll.
+ * Resolves once every connection in `silent` has sent a byte or closed, or `ms` have passed; then destroys
+ * those still silent and says how many. Before it counts at the deadline, two turns of the event loop put a
+ * poll phase in between, so that bytes the kernel already holds for a connection are read (and its request
+ * begun) first: on a busy loop a timer can fire before the next poll.
  */
-function closeSilentAfter(ms: number, sockets: Set<Socket>, report: (closed: number) => void): void {
-  const timer = setTimeout(async () => {
-    await nextTurn();
-    await nextTurn();
-    let closed = 0;
-    for (const socket of sockets) {
-      if (socket.destroyed || socket.bytesRead > 0) continue;
-      socket.destroy();
-      closed += 1;
-    }
-    report(closed);
-  }, ms);
-  // Never what keeps a process alive: when every other connection is done, the process may end.
-  timer.unref();
+function silentSettled(
+  ms: number,
+  silent: Socket[],
+  onRequest: (listener: () => void) => () => void,
+  report: (closed: number) => void,
+): Promise<void> {
+  if (silent.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stillSilent = () => silent.filter((socket) => !socket.destroyed && socket.bytesRead === 0);
+    const settle = () => {
+      clearTimeout(timer);
+      stopListening();
+      for (const socket of silent) socket.off('close', check);
+      resolve();
+    };
+    const check = () => {
+      if (stillSilent().length === 0) settle();
+    };
+    const timer = setTimeout(async () => {
+      await nextTurn();
+      await nextTurn();
+      const closing = stillSilent();
+      for (const socket of closing) socket.destroy();
+      report(closing.length);
+      settle();
+    }, ms);
+    // Never what keeps a process alive: the silent connections do that while they are open.
+    timer.unref();
+    const stopListening = onRequest(check);
+    for (const socket of silent) socket.once('close', check);
+  });
 }
 
 async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptions): Promise<void> {
   const firstRequestWaitMs = options.firstRequestWaitMs ?? FIRST_REQUEST_WAIT_MS;
   const drainMs = options.drainMs ?? 0;
   const server = app.server;
-  const sockets = new Set<Socket>();
-  // The answer to each connection's latest request: one WeakMap write per request is all this plugin costs
-  // while the service is not closing.
-  const latestAnswer = new WeakMap<Socket, ServerResponse>();
-
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('request', (request: IncomingMessage, answer: ServerResponse) => {
-    latestAnswer.set(request.socket, answer);
-  });
+  const connections = openConnectionsOf(server);
+  const sockets = connections.sockets;
 
   app.addHook('preClose', async () => {
     if (!server.listening) return; // built for inject(), or already closed
@@ -109,15 +130,24 @@ async function shutdownPlugin(app: FastifyInstance, options: ShutdownPluginOptio
     }
     NetServer.prototype.close.call(server);
     for (const socket of sockets) {
-      const answer = latestAnswer.get(socket);
-      // Fastify writes an answer's head and body at once, so an answer whose head is out is ended.
-      if (answer !== undefined && !answer.headersSent) answer.setHeader('connection', 'close');
+      const answer = connections.latestAnswer(socket);
+      if (answer === undefined || answer.writableEnded) continue;
+      if (!answer.headersSent) answer.setHeader('connection', 'close');
+      else closeAfter(answer, socket, () => connections.latestAnswer(socket) === answer);
     }
     app.log.info({ openConnections: sockets.size }, 'stopped accepting connections');
-    closeSilentAfter(firstRequestWaitMs, sockets, (closed) => {
-      if (closed > 0) app.log.info({ silentConnections: closed }, 'closed connections that sent no request');
-    });
-    await writesFlushed(sockets);
+    const silent = [...sockets].filter((socket) => !socket.destroyed && socket.bytesRead === 0);
+    const onRequest = (listener: () => void) => {
+      server.on('request', listener);
+      return () => server.off('request', listener);
+    };
+    await Promise.all([
+      writesFlushed(sockets),
+      silentSettled(firstRequestWaitMs, silent, onRequest, (closed) => {
+        if (closed > 0)
+          app.log.info({ silentConnections: closed }, 'closed connections that sent no request');
+      }),
+    ]);
   });
 }
 
