@@ -19,6 +19,7 @@ import { answerClientError } from './client-errors.js';
 import { guardConnections } from './connection-guard.js';
 import errorsPlugin, { replyWithError } from './errors.js';
 import { parseJsonBodiesAsWritten } from './json-body.js';
+import { openConnectionsOf } from './open-connections.js';
 import compileQuotaPlugin from './plugins/app/compile-quota.js';
 import jitPlugin from './plugins/app/jit.js';
 import metricsPlugin from './plugins/app/metrics.js';
@@ -101,6 +102,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
   if (log !== undefined && !fastifyLogs) app.log = log;
   applyTimeouts(app.server, settings);
+  // Tracked from the first connection on: the shutdown and the answers to refused requests ask it.
+  openConnectionsOf(app.server);
 
   // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
   app.removeContentTypeParser('text/plain');

@@ -10,10 +10,16 @@
  * request target, a client sending such a request with a large body got ECONNRESET instead of the 400.
  * So the answer is written and the sending side closed, and the client's remaining bytes are read and
  * dropped for a short while (a "lingering close", as nginx and Apache do) before the socket is destroyed.
+ *
+ * Unless an answer has begun on the connection: a streamed binary batch sends its head before its body has
+ * arrived, and a request timeout or a body cut short is reported here while its results are being sent.
+ * Anything written then would reach the client inside that answer, as if it were results; so the
+ * connection is ended without another byte, and the client sees an answer shorter than its Content-Length.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { openConnectionsOf } from './open-connections.js';
 
 /** How long, and how many bytes, a refused connection's remaining input is read and dropped at most. */
 export const LINGER_MS = 2_000;
@@ -50,6 +56,11 @@ export function answerClientError(
   socket: Socket,
 ): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (openConnectionsOf(this.server).answerBegun(socket)) {
+    this.log.debug({ err: error }, 'ended a connection whose answer had begun, writing nothing more on it');
+    socket.destroy();
+    return;
+  }
   const { statusCode, message } = describeClientError(error.code);
   this.log.debug({ err: error, statusCode }, 'refused a malformed request before routing');
   const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], message });

@@ -29,6 +29,29 @@ function dribble(socket: Socket, bytes: Buffer, everyMs: number): () => number {
   return () => sent;
 }
 
+/** Sends `bytes` `size` at a time every `everyMs` until the socket closes; returns how many were sent. */
+function sendInPieces(socket: Socket, bytes: Buffer, size: number, everyMs: number): () => number {
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (!socket.writable || sent >= bytes.length) return;
+    socket.write(bytes.subarray(sent, sent + size));
+    sent = Math.min(bytes.length, sent + size);
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
+  return () => sent;
+}
+
+function int32s(values: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(values.length * 4);
+  values.forEach((value, index) => bytes.writeInt32LE(value, index * 4));
+  return bytes;
+}
+
+/** The little-endian int32s in `bytes` (a trailing partial value is dropped). */
+function* valuesOf(bytes: Buffer): Generator<number> {
+  for (let at = 0; at + 4 <= bytes.length; at += 4) yield bytes.readInt32LE(at);
+}
+
 describe('slow and idle clients', () => {
   let t: TestApp;
   let port: number;
@@ -87,5 +110,68 @@ describe('slow and idle clients', () => {
     });
     assert.equal(exchange.responses.length, 1, 'answered, then closed by the server');
     assert.equal(exchange.responses[0]?.status, 200);
+  });
+});
+
+describe('a streamed binary batch cut off by the request timeout', () => {
+  // The connection timeout longer than the request timeout, as by default: the request timeout ends these.
+  let t: TestApp;
+  let port: number;
+  before(async () => {
+    t = await startTestApp({
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      connectionTimeoutMs: 60_000,
+    });
+    port = (t.app.server.address() as { port: number }).port;
+  });
+  after(() => t.close());
+
+  it('ends a streamed binary batch cut short at the timeout with nothing after its results: no 408 inside the 200', async () => {
+    // 16 bytes declared, 8 sent (1 and 2): the head and the results of those two go out at once.
+    const exchange = await exchangeRaw(
+      port,
+      Buffer.concat([
+        Buffer.from(
+          'POST /adders/5/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
+            'Content-Length: 16\r\n\r\n',
+        ),
+        int32s([1, 2]),
+      ]),
+      { end: false },
+    );
+    const headEnd = exchange.received.indexOf('\r\n\r\n');
+    assert.match(
+      exchange.received.subarray(0, headEnd).toString('latin1'),
+      /^HTTP\/1\.1 200 .*content-length: 16/is,
+    );
+    assert.deepEqual(
+      [...valuesOf(exchange.received.subarray(headEnd + 4))],
+      [6, 7],
+      'only results follow the head',
+    );
+  });
+
+  it('ends an honest binary upload slower than the timeout with a prefix of its results and nothing else', async () => {
+    // 4 KiB of inputs at about 1 KiB a second against a 2 s timeout, in pieces that split values.
+    const xs = Array.from({ length: 1024 }, (_, index) => index * 7919 - 4_000_000);
+    const body = int32s(xs);
+    let sentBeforeClose = () => 0;
+    const exchange = await exchangeRaw(
+      port,
+      'POST /adders/-3/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
+        `Content-Length: ${body.length}\r\n\r\n`,
+      { end: false, onConnect: (socket) => (sentBeforeClose = sendInPieces(socket, body, 51, 50)) },
+    );
+    assert.ok(sentBeforeClose() < body.length, 'cut off while the client was still sending');
+    const headEnd = exchange.received.indexOf('\r\n\r\n');
+    assert.match(exchange.received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 /);
+    const results = [...valuesOf(exchange.received.subarray(headEnd + 4))];
+    assert.ok(results.length > 0 && results.length < xs.length, `${results.length} results of ${xs.length}`);
+    assert.deepEqual(
+      results,
+      xs.slice(0, results.length).map((x) => (x - 3) | 0),
+      'a prefix of the results',
+    );
   });
 });
