@@ -13,19 +13,10 @@ import { wrappingAdd } from '../../src/jit/int32.js';
 import { JitRegistry } from '../../src/jit/registry.js';
 import { FREES_SENT_CHUNKS, InPlaceAdder } from '../../src/service/binary-batch.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { int32s, littleEndian } from '../support/int32-bytes.js';
 import { exchangeRaw } from '../support/raw-http.js';
 
 const LIMIT = 64 * 1024;
-
-function littleEndian(values: readonly number[]): Buffer {
-  const bytes = Buffer.alloc(values.length * 4);
-  for (const [index, value] of values.entries()) bytes.writeInt32LE(value, index * 4);
-  return bytes;
-}
-
-function int32s(bytes: Buffer): number[] {
-  return Array.from({ length: bytes.length / 4 }, (_, index) => bytes.readInt32LE(index * 4));
-}
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TIMEOUT_CHECK_INTERVAL_MS } from '../../src/service/app.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { int32s, littleEndian } from '../support/int32-bytes.js';
 import { exchangeRaw, type RawResponse } from '../support/raw-http.js';
 
 const REQUEST_TIMEOUT_MS = 2_000;
@@ -39,17 +40,6 @@ function sendInPieces(socket: Socket, bytes: Buffer, size: number, everyMs: numb
   }, everyMs);
   socket.once('close', () => clearInterval(timer));
   return () => sent;
-}
-
-function int32s(values: readonly number[]): Buffer {
-  const bytes = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => bytes.writeInt32LE(value, index * 4));
-  return bytes;
-}
-
-/** The little-endian int32s in `bytes` (a trailing partial value is dropped). */
-function* valuesOf(bytes: Buffer): Generator<number> {
-  for (let at = 0; at + 4 <= bytes.length; at += 4) yield bytes.readInt32LE(at);
 }
 
 describe('slow and idle clients', () => {
@@ -136,7 +126,7 @@ describe('a streamed binary batch cut off by the request timeout', () => {
           'POST /adders/5/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
             'Content-Length: 16\r\n\r\n',
         ),
-        int32s([1, 2]),
+        littleEndian([1, 2]),
       ]),
       { end: false },
     );
@@ -145,17 +135,13 @@ describe('a streamed binary batch cut off by the request timeout', () => {
       exchange.received.subarray(0, headEnd).toString('latin1'),
       /^HTTP\/1\.1 200 .*content-length: 16/is,
     );
-    assert.deepEqual(
-      [...valuesOf(exchange.received.subarray(headEnd + 4))],
-      [6, 7],
-      'only results follow the head',
-    );
+    assert.deepEqual(int32s(exchange.received.subarray(headEnd + 4)), [6, 7], 'only results follow the head');
   });
 
   it('ends an honest binary upload slower than the timeout with a prefix of its results and nothing else', async () => {
     // 4 KiB of inputs at about 1 KiB a second against a 2 s timeout, in pieces that split values.
     const xs = Array.from({ length: 1024 }, (_, index) => index * 7919 - 4_000_000);
-    const body = int32s(xs);
+    const body = littleEndian(xs);
     let sentBeforeClose = () => 0;
     const exchange = await exchangeRaw(
       port,
@@ -166,7 +152,7 @@ describe('a streamed binary batch cut off by the request timeout', () => {
     assert.ok(sentBeforeClose() < body.length, 'cut off while the client was still sending');
     const headEnd = exchange.received.indexOf('\r\n\r\n');
     assert.match(exchange.received.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 /);
-    const results = [...valuesOf(exchange.received.subarray(headEnd + 4))];
+    const results = int32s(exchange.received.subarray(headEnd + 4));
     assert.ok(results.length > 0 && results.length < xs.length, `${results.length} results of ${xs.length}`);
     assert.deepEqual(
       results,
