@@ -106,7 +106,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body as { xs: number[] } | BinaryBatchBody;
       chargeIfCompiling(term, request, reply);
       if (body instanceof BinaryBatchBody) {
-        const adder = new InPlaceAdder(app.jit, term);
+        const adder = new InPlaceAdder(app.jit, term, body.bytes, app.heldResults);
         markLookup(reply, adder.start());
         reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
         return reply.send(adder.readFrom(body.stream));

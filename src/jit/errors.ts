@@ -88,6 +88,34 @@ export class ReleasedError extends JitError {
   }
 }
 
+/**
+ * A leased adder (JitRegistry#lease: a stream is adding with it) cannot be released until its lease ends:
+ * its page stays mapped for the stream.
+ */
+export class AdderLeasedError extends JitError {
+  readonly term: number;
+  constructor(term: number) {
+    super(
+      'JIT_ADDER_LEASED',
+      `adder ${term} is in use by a streamed batch; it can be released once that ends`,
+    );
+    this.term = term;
+  }
+}
+
+/**
+ * Every adder is leased and the registry is at capacity: nothing can be evicted to make room for another
+ * term until a stream ends.
+ */
+export class AllAddersLeasedError extends JitError {
+  constructor(capacity: number) {
+    super(
+      'JIT_ALL_ADDERS_LEASED',
+      `all ${capacity} adders the registry holds are in use by streamed batches; retry when one ends`,
+    );
+  }
+}
+
 /** The kernels asked for need what this CPU or its OS does not provide. */
 export class UnsupportedKernelLevelError extends JitError {
   readonly level: string;

@@ -9,7 +9,7 @@
 
 import { encodeBlindedAdderPage } from './blinding.js';
 import { type AnnotatedInstruction, annotate } from './decode.js';
-import { ReleasedError, SyscallError } from './errors.js';
+import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from './errors.js';
 import { hostTarget } from './host.js';
 import { assertInt32, isInt32 } from './int32.js';
 import { ExecutablePage, lastSealTimings } from './page.js';
@@ -108,6 +108,19 @@ export interface RegistryStats {
 export type Lookup = 'hit' | 'compile';
 
 /**
+ * A hold on one term's adder for a stream of calls (a binary batch's chunks): until it is ended, the adder
+ * is neither evicted nor released, so the stream compiles at most once, at its start, where the compile is
+ * charged, and cannot make the registry churn however long it runs.
+ */
+export interface AdderLease {
+  readonly term: number;
+  /** Adds the term to each little-endian int32 in `bytes` in place (a trailing partial value is left). */
+  applyInPlace(bytes: Uint8Array): void;
+  /** Ends the hold, and counts as a use: the adder becomes the most recently used. Idempotent. */
+  end(): void;
+}
+
+/**
  * How a page came to hold its adder, as measured (page.ts's lastSealTimings): plain numbers in objects
  * that are reused, so that keeping every page's life costs no allocation per compile.
  */
@@ -127,6 +140,8 @@ interface Origin {
 
 interface Entry extends Origin {
   page: ExecutablePage;
+  /** Leases not yet ended: while any is open the entry is never evicted or released. */
+  leases: number;
   /** Neighbours in the recency order: the entry used just before this one, and just after. */
   older: Entry | undefined;
   newer: Entry | undefined;
@@ -233,19 +248,33 @@ export class JitRegistry {
   }
 
   /**
-   * Adds term to each little-endian int32 in `bytes`, in place, with one call into the page's batch entry,
-   * compiling first if needed: `bytes.byteLength / 4` values (a trailing partial value is left as it is),
-   * at any alignment. A stream of chunks for one request passes `firstChunk` false after its first, so that
-   * the stream counts as one lookup, not one per chunk; if the adder was evicted meanwhile it is compiled
-   * again, and that counts.
+   * Leases `term`'s adder, compiling it first if needed (one lookup, whatever the stream's length), for
+   * calls that add the term to little-endian int32s in place, at any alignment. At capacity with every
+   * adder leased, AllAddersLeasedError: nothing may be evicted.
    */
-  applyInPlace(term: number, bytes: Uint8Array, firstChunk = true): Lookup {
-    let found = firstChunk ? undefined : this.#entries.get(term);
-    let lookup: Lookup = 'hit';
-    if (found === undefined) ({ entry: found, lookup } = this.#lookup(term));
-    found.page.callWithInt32Bytes(BATCH_ADDER_ENTRY, bytes);
-    found.calls += bytes.byteLength >>> 2;
-    return lookup;
+  lease(term: number): { lease: AdderLease; lookup: Lookup } {
+    const { entry, lookup } = this.#lookup(term);
+    entry.leases += 1;
+    let open = true;
+    const lease: AdderLease = {
+      term,
+      applyInPlace: (bytes) => {
+        if (!open) throw new ReleasedError(`the lease on adder ${term}`);
+        entry.page.callWithInt32Bytes(BATCH_ADDER_ENTRY, bytes);
+        entry.calls += bytes.byteLength >>> 2;
+      },
+      end: () => {
+        if (!open) return;
+        open = false;
+        entry.leases -= 1;
+        // Still this term's, unless the registry was disposed meanwhile: the stream was its latest use.
+        if (this.#entries.get(term) === entry && entry !== this.#newest) {
+          this.#unlink(entry);
+          this.#linkAsNewest(entry);
+        }
+      },
+    };
+    return { lease, lookup };
   }
 
   /**
@@ -315,11 +344,12 @@ export class JitRegistry {
     return adders;
   }
 
-  /** Unmaps the adder for `term`. Returns false if there was none. */
+  /** Unmaps the adder for `term`. Returns false if there was none; AdderLeasedError while it is leased. */
   release(term: number): boolean {
     this.#assertUsable();
     const entry = this.#entries.get(term);
     if (entry === undefined) return false;
+    if (entry.leases > 0) throw new AdderLeasedError(term);
     this.#drop(entry);
     this.#releases += 1;
     return true;
@@ -368,10 +398,10 @@ export class JitRegistry {
       }
       return { entry: found, lookup: 'hit' };
     }
-    this.#misses += 1;
     // At capacity the least recently used adder is evicted before compiling, so the number of mapped
     // pages never exceeds the capacity, even for a moment; its page is recycled for this term.
     let evicted = this.#entries.size >= this.capacity ? this.#evictLeastRecentlyUsed() : undefined;
+    this.#misses += 1;
     const started = performance.now();
     let page: ExecutablePage;
     try {
@@ -403,6 +433,7 @@ export class JitRegistry {
         writtenUs: 0,
         sealedUs: 0,
         codeBytes: 0,
+        leases: 0,
         older: undefined,
         newer: undefined,
       };
@@ -440,10 +471,18 @@ export class JitRegistry {
     }
   }
 
-  /** Forgets the least recently used adder and hands back its entry, page still mapped, for recycling. */
+  /**
+   * Forgets the least recently used adder that is not leased and hands back its entry, page still mapped,
+   * for recycling; AllAddersLeasedError if every adder is leased. Leased entries are passed over where
+   * they stand: there are at most as many as streams in progress.
+   */
   #evictLeastRecentlyUsed(): Entry | undefined {
-    const oldest = this.#oldest;
+    let oldest = this.#oldest;
     if (oldest === undefined) return undefined;
+    while (oldest.leases > 0) {
+      oldest = oldest.newer;
+      if (oldest === undefined) throw new AllAddersLeasedError(this.capacity);
+    }
     this.#entries.delete(oldest.term);
     this.#unlink(oldest);
     this.#evictions += 1;

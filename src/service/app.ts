@@ -102,6 +102,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Fastify's own about the server, go to the service's logger all the same. Every plugin scope inherits it.
   if (log !== undefined && !fastifyLogs) app.log = log;
   applyTimeouts(app.server, settings);
+  keepServingHalfClosedConnections(app.server);
   // Tracked from the first connection on: the shutdown and the answers to refused requests ask it.
   openConnectionsOf(app.server);
 
@@ -149,6 +150,17 @@ function withDefaults(options: AppOptions): AppSettings {
     if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
   }
   return settings;
+}
+
+/**
+ * A client may close its sending side once its request is sent (RFC 9112, 9.6: that says nothing about its
+ * interest in the answer). Node's server by default then aborts the request in progress and ends the
+ * connection, cutting off a streamed binary batch's answer, and the body it had not yet added up; with
+ * `httpAllowHalfOpen` (a property of Node's http.Server since its first versions, which Node kept when it
+ * considered dropping it, nodejs/node#36819) it finishes the answer, then closes.
+ */
+function keepServingHalfClosedConnections(server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 /**

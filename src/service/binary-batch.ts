@@ -8,8 +8,22 @@
  * size (up to BINARY_BATCH_LIMIT_BYTES, 16 MiB unless configured), however many run at once. The answer's
  * length is the request's, so it is known before the body is read: a body without a Content-Length gets
  * 411, an empty one or one whose length is not a multiple of 4 gets 400, and one over the limit 413, all
- * before anything is compiled. Backpressure is the streams': a client that does not read its answer
- * stops the server reading its body.
+ * before anything is compiled.
+ *
+ * A client that does not read its answer yet is of two kinds, and the service cannot tell them apart: one
+ * that will not read until it has written its whole body (Python's http.client, and so `requests`), and
+ * one that will never read. Stopping the body for either, as the streams' backpressure would, deadlocks
+ * the first for good beyond what the sockets' buffers hold (a few MiB). So backpressure stops the body as
+ * before, but a batch whose client has taken nothing for STALL_MS reserves its whole length from a budget
+ * of results held for clients not reading (HeldResults: two batches at the limit), and goes on reading its
+ * body while its results wait in memory; when the budget is spent it stays stopped until a reservation
+ * ends. A reservation is taken whole, so a
+ * batch that holds one never waits for another: every batch ends (docs/decisions.md, "A batch whose client
+ * is not reading goes on reading its body").
+ *
+ * The batch holds its term's adder for its duration (JitRegistry#lease): it compiles at most once, at its
+ * start, where the route charges the compile quota; and it cannot make the registry evict and recompile for
+ * each chunk, at anyone's expense.
  *
  * A value whose four bytes are split between two chunks is put together in a four-byte buffer and added
  * on its own: the only bytes copied.
@@ -20,7 +34,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { JitRegistry, Lookup } from '../jit/registry.js';
+import type { AdderLease, JitRegistry, Lookup } from '../jit/registry.js';
 import { HttpError } from './errors.js';
 
 export const BINARY_BATCH_TYPE = 'application/octet-stream';
@@ -52,8 +66,29 @@ export function binaryBatchLength(contentLength: string | undefined, limit: numb
   return bytes;
 }
 
-/** Registers the parser that hands binary batches to the route unread, after checking their length. */
+/** Results held for clients not reading them yet: room for this many batches at the limit. */
+export const HELD_BATCHES = 2;
+
+/**
+ * How long a client may take none of its answer, its body stopped, before the service holds its results
+ * and reads on: a client that reads takes bytes every few milliseconds, so its batches go on streaming
+ * (their memory flat), and one that writes first waits this long once.
+ */
+export const STALL_MS = 1000;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The budget of results held for binary batches whose clients are not reading (HeldResults). */
+    heldResults: HeldResults;
+  }
+}
+
+/**
+ * Registers the parser that hands binary batches to the route unread, after checking their length, and
+ * the budget of results held for their clients.
+ */
 export function acceptBinaryBatches(app: FastifyInstance, limit: number): void {
+  app.decorate('heldResults', new HeldResults(HELD_BATCHES * limit));
   app.addContentTypeParser(BINARY_BATCH_TYPE, (request, payload, done) => {
     try {
       done(null, new BinaryBatchBody(payload, binaryBatchLength(request.headers['content-length'], limit)));
@@ -64,30 +99,83 @@ export function acceptBinaryBatches(app: FastifyInstance, limit: number): void {
 }
 
 /**
- * Adds `term` to the stream's values in place, chunk by chunk, through the registry. The first call into
- * the adder is made by `start` (which may compile it) so that the route can say `compile` or `hit` before
- * the answer's head is sent.
+ * Bytes of results held in memory for binary batches whose clients are not reading them yet, reserved a
+ * whole batch at a time, with the batches waiting for a reservation in the order they asked.
+ */
+export class HeldResults {
+  readonly limitBytes: number;
+  #free: number;
+  readonly #waiting = new Set<() => boolean>();
+
+  constructor(limitBytes: number) {
+    this.limitBytes = limitBytes;
+    this.#free = limitBytes;
+  }
+
+  /** Bytes reserved now. */
+  get reservedBytes(): number {
+    return this.limitBytes - this.#free;
+  }
+
+  /** Reserves `bytes` if they are free; says whether it did. */
+  reserve(bytes: number): boolean {
+    if (bytes > this.#free) return false;
+    this.#free -= bytes;
+    return true;
+  }
+
+  /** Ends a reservation, and lets waiting batches try theirs, oldest first, until one cannot have it. */
+  release(bytes: number): void {
+    this.#free += bytes;
+    for (const retry of this.#waiting) {
+      if (!retry()) return;
+      this.#waiting.delete(retry);
+    }
+  }
+
+  /** Calls `retry` after each release until it returns true or is cancelled. */
+  wait(retry: () => boolean): void {
+    this.#waiting.add(retry);
+  }
+
+  cancel(retry: () => boolean): void {
+    this.#waiting.delete(retry);
+  }
+}
+
+/**
+ * Adds `term` to the stream's values in place, chunk by chunk, with the adder leased for the stream's
+ * duration. The lease is taken by `start` (which may compile) so that the route can say `compile` or `hit`
+ * before the answer's head is sent.
  */
 export class InPlaceAdder extends Transform {
   readonly #registry: JitRegistry;
   readonly #term: number;
+  /** The body's length: what a reservation of held results takes. */
+  readonly #bytes: number;
+  readonly #held: HeldResults;
+  #lease: AdderLease | undefined;
+  #reserved = false;
   /** The body's chunks that own all of their memory: no other buffer shares it, so it may be freed. */
   readonly #owned = new WeakSet<ArrayBufferLike>();
   /** A value split between chunks: its first bytes, waiting for the rest. */
   readonly #carry = Buffer.alloc(4);
   #carried = 0;
-  #started = false;
 
-  constructor(registry: JitRegistry, term: number) {
+  constructor(registry: JitRegistry, term: number, bytes: number, held: HeldResults) {
     super();
     this.#registry = registry;
     this.#term = term;
+    this.#bytes = bytes;
+    this.#held = held;
+    this.once('close', () => this.#lease?.end());
   }
 
-  /** Looks the adder up (compiling it if needed) on an empty batch, and says which it was. */
+  /** Leases the adder (compiling it if needed), and says which it was; the first chunk does it otherwise. */
   start(): Lookup {
-    this.#started = true;
-    return this.#registry.applyInPlace(this.#term, this.#carry.subarray(0, 0));
+    const { lease, lookup } = this.#registry.lease(this.#term);
+    this.#lease = lease;
+    return lookup;
   }
 
   /**
@@ -107,19 +195,58 @@ export class InPlaceAdder extends Transform {
   /**
    * Writes the answer to `destination`, and frees each chunk the body owned once `destination` has
    * written it. Fastify sends a stream by piping it, and this is that pipe: Readable's own never learns
-   * when a write is done. Errors are not its to handle: Fastify destroys the answer when this stream
-   * fails, and this stream when the answer does.
+   * when a write is done, and would stop the body whenever the client is not reading (see the header).
+   * Errors are not its to handle: Fastify destroys the answer when this stream fails, and this stream when
+   * the answer does.
    */
   override pipe<Destination extends NodeJS.WritableStream>(destination: Destination): Destination {
-    const free = (chunk: Buffer) => (error?: Error | null) => {
+    // When the destination last took bytes (a write's callback), or the body was last stopped.
+    let progressAt = 0;
+    let stallCheck: NodeJS.Timeout | undefined;
+    const written = (chunk: Buffer) => (error?: Error | null) => {
+      progressAt = performance.now();
       if (!error && this.#owned.has(chunk.buffer)) detach(chunk.buffer);
     };
+    // Resumes the body once a reservation can be had.
+    const retry = () => {
+      if (!this.#reserve()) return false;
+      this.resume();
+      return true;
+    };
+    // Run after the poll phase, so that writes the kernel has completed meanwhile count as progress.
+    const checkForStall = () =>
+      setImmediate(() => {
+        if (!this.isPaused() || this.destroyed) return;
+        const quiet = performance.now() - progressAt;
+        if (quiet < STALL_MS) stallCheck = setTimeout(checkForStall, STALL_MS - quiet);
+        else if (!retry()) this.#held.wait(retry);
+      });
     this.on('data', (chunk: Buffer) => {
-      if (!destination.write(chunk, free(chunk))) this.pause();
+      if (destination.write(chunk, written(chunk)) || this.#reserved) return;
+      this.pause();
+      progressAt = performance.now();
+      stallCheck = setTimeout(checkForStall, STALL_MS);
     });
-    destination.on('drain', () => this.resume());
+    destination.on('drain', () => {
+      clearTimeout(stallCheck);
+      this.#held.cancel(retry);
+      this.resume();
+    });
     this.once('end', () => destination.end());
+    // The held results are gone once the answer is sent, or will never be.
+    const settle = () => {
+      clearTimeout(stallCheck);
+      this.#held.cancel(retry);
+      if (this.#reserved) this.#held.release(this.#bytes);
+      this.#reserved = false;
+    };
+    (destination as unknown as NodeJS.EventEmitter).once('finish', settle).once('close', settle);
     return destination;
+  }
+
+  #reserve(): boolean {
+    this.#reserved = this.#held.reserve(this.#bytes);
+    return this.#reserved;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -158,8 +285,8 @@ export class InPlaceAdder extends Transform {
   }
 
   #add(values: Uint8Array): void {
-    this.#registry.applyInPlace(this.#term, values, !this.#started);
-    this.#started = true;
+    this.#lease ??= this.#registry.lease(this.#term).lease;
+    this.#lease.applyInPlace(values);
   }
 }
 

@@ -9,7 +9,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ExecutableMemoryDeniedError, InputError, ReleasedError, SyscallError } from '../jit/errors.js';
+import {
+  AdderLeasedError,
+  AllAddersLeasedError,
+  ExecutableMemoryDeniedError,
+  InputError,
+  ReleasedError,
+  SyscallError,
+} from '../jit/errors.js';
 import { excerpt } from '../jit/int32.js';
 
 export interface ErrorBody {
@@ -55,6 +62,9 @@ function classify(error: FastifyError | Error, request: FastifyRequest): ErrorBo
   }
   // The JIT core's InputError names the field and what it accepts: the client sent something else.
   if (error instanceof InputError) return errorBody(400, error.message);
+  // Streams in progress hold their adders (binary-batch.ts): the state of the registry, not a fault.
+  if (error instanceof AdderLeasedError) return errorBody(409, error.message);
+  if (error instanceof AllAddersLeasedError) return errorBody(503, error.message);
   if (error instanceof ExecutableMemoryDeniedError) return errorBody(503, error.message);
   if (error instanceof SyscallError) {
     return errorBody(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
-import { SyscallError } from '../../src/jit/errors.js';
+import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { detectHostFeatures } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
@@ -449,45 +449,78 @@ describe('JitRegistry', () => {
     );
   });
 
-  it('counts a stream of chunks as one lookup: the first chunk looks the adder up, later ones only use it', () => {
+  it('leases an adder for a stream of chunks: one lookup, every value a call, and its end a use', () => {
     const registry = new JitRegistry({ capacity: 2, blinding: false });
     const chunk = (...values: number[]) => new Uint8Array(Int32Array.from(values).buffer);
     const values = (bytes: Uint8Array) => [...new Int32Array(bytes.buffer)];
+    const order = () => registry.list().map((adder) => adder.term);
     try {
       registry.compile(1);
-      registry.compile(2); // 1 is now the least recently used
+      registry.compile(2);
+      const { lease, lookup } = registry.lease(1);
+      assert.equal(lookup, 'hit');
+      assert.deepEqual(order(), [2, 1], 'the lease is a lookup: 1 is now the most recently used');
+      registry.apply(2, 0);
       const first = chunk(10, 20);
-      assert.equal(registry.applyInPlace(1, first), 'hit', 'a first chunk unless told otherwise');
+      lease.applyInPlace(first);
+      lease.applyInPlace(chunk(5));
       assert.deepEqual(values(first), [11, 21]);
-      assert.equal(registry.stats().hits, 1);
-      assert.deepEqual(
-        registry.list().map((adder) => adder.term),
-        [2, 1],
-        'the lookup made 1 the most recently used',
-      );
-      const later = chunk(5);
-      assert.equal(registry.applyInPlace(2, later, false), 'hit');
-      assert.deepEqual(values(later), [7]);
-      assert.equal(registry.stats().hits, 1, 'a later chunk is no lookup');
-      assert.deepEqual(
-        registry.list().map((adder) => adder.term),
-        [2, 1],
-        'nor a use that changes the order',
-      );
-      assert.deepEqual(
-        registry.list().map((adder) => [adder.term, adder.calls]),
-        [
-          [2, 1],
-          [1, 2],
-        ],
-        'every value counts as a call',
-      );
-      // A later chunk for an adder evicted meanwhile compiles it again, and that counts.
-      assert.equal(registry.applyInPlace(3, chunk(1), false), 'compile');
-      assert.equal(registry.stats().misses, 3);
+      assert.equal(registry.stats().hits, 2, 'the lease and the apply; the chunks are no lookups');
+      assert.deepEqual(order(), [1, 2], 'nor uses that change the order');
+      assert.deepEqual(registry.list().find((adder) => adder.term === 1)?.calls, 3, 'every value a call');
+      lease.end();
+      assert.deepEqual(order(), [2, 1], 'its end is a use');
+      lease.end();
+      assert.deepEqual(order(), [2, 1], 'and only the first end');
+      assert.throws(() => lease.applyInPlace(chunk(1)), ReleasedError, 'an ended lease adds nothing');
+      const compiled = registry.lease(3);
+      assert.equal(compiled.lookup, 'compile', 'a lease compiles a term not compiled');
+      compiled.lease.end();
     } finally {
       registry.dispose();
     }
+  });
+
+  it('never evicts or releases a leased adder, and refuses a compile when every adder is leased', () => {
+    const registry = new JitRegistry({ capacity: 2, blinding: false });
+    try {
+      const { lease: one } = registry.lease(1);
+      registry.compile(2);
+      registry.compile(3); // 1 is the least recently used, but leased: 2 goes
+      assert.deepEqual(
+        registry
+          .list()
+          .map((adder) => adder.term)
+          .sort(),
+        [1, 3],
+      );
+      assert.throws(() => registry.release(1), AdderLeasedError);
+      assert.equal(registry.has(1), true);
+      const { lease: three } = registry.lease(3);
+      const before = registry.stats();
+      assert.throws(() => registry.compile(4), AllAddersLeasedError);
+      assert.equal(registry.has(4), false);
+      assert.equal(registry.stats().compiles, before.compiles, 'nothing compiled');
+      assert.equal(registry.stats().live, 2, 'and nothing evicted');
+      const bytes = new Uint8Array(Int32Array.from([7]).buffer);
+      one.applyInPlace(bytes);
+      assert.deepEqual([...new Int32Array(bytes.buffer)], [8], 'the leased adder still adds its own term');
+      one.end();
+      registry.compile(4); // 1's lease has ended: it may go now
+      assert.equal(registry.has(1), false);
+      three.end();
+      assert.equal(registry.release(3), true, 'released once its lease ended');
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('ends every lease with the registry: a leased page is unmapped, and its stream refused', () => {
+    const registry = new JitRegistry({ capacity: 1 });
+    const { lease } = registry.lease(1);
+    registry.dispose();
+    assert.throws(() => lease.applyInPlace(new Uint8Array(4)), ReleasedError);
+    assert.doesNotThrow(() => lease.end());
   });
 
   it('lists from an offset and up to a limit, and nothing past its last adder', () => {

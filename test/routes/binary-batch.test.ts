@@ -5,18 +5,26 @@
  * refused with its status and message, compiling nothing.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { FREES_SENT_CHUNKS, InPlaceAdder } from '../../src/service/binary-batch.js';
+import { FREES_SENT_CHUNKS, HeldResults, InPlaceAdder } from '../../src/service/binary-batch.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 import { int32s, littleEndian } from '../support/int32-bytes.js';
-import { exchangeRaw } from '../support/raw-http.js';
+import { exchangeRaw, parseResponses } from '../support/raw-http.js';
+import { waitUntil } from '../support/wait-for.js';
 
 const LIMIT = 64 * 1024;
+
+/** An adder whose results are never held for a client that does not read: it stops reading its body. */
+function unheldAdder(registry: JitRegistry, term: number): InPlaceAdder {
+  return new InPlaceAdder(registry, term, Number.POSITIVE_INFINITY, new HeldResults(0));
+}
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 
@@ -31,7 +39,7 @@ describe('InPlaceAdder', () => {
           fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 40 }),
           async (term, values, cuts) => {
             const body = littleEndian(values);
-            const adder = new InPlaceAdder(registry, term);
+            const adder = unheldAdder(registry, term);
             adder.start();
             const out: Buffer[] = [];
             adder.on('data', (chunk: Buffer) => out.push(chunk));
@@ -60,7 +68,7 @@ describe('InPlaceAdder', () => {
   it('fails a stream that ends inside a value', async () => {
     const registry = new JitRegistry({ capacity: 1 });
     try {
-      const adder = new InPlaceAdder(registry, 1);
+      const adder = unheldAdder(registry, 1);
       adder.start();
       adder.resume();
       const failed = new Promise<Error>((resolve) => adder.on('error', resolve));
@@ -77,7 +85,7 @@ describe('InPlaceAdder', () => {
     const registry = new JitRegistry({ capacity: 1 });
     try {
       const whole = new PassThrough();
-      const answer = new InPlaceAdder(registry, 3).readFrom(whole);
+      const answer = unheldAdder(registry, 3).readFrom(whole);
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
       whole.end(littleEndian([1, -4]));
@@ -85,7 +93,7 @@ describe('InPlaceAdder', () => {
       assert.deepEqual(int32s(Buffer.concat(chunks)), [4, -1]);
 
       const broken = new PassThrough();
-      const failing = new InPlaceAdder(registry, 3).readFrom(broken);
+      const failing = unheldAdder(registry, 3).readFrom(broken);
       failing.resume();
       const failed = new Promise<Error>((resolve) => failing.on('error', resolve));
       broken.write(littleEndian([1]));
@@ -103,7 +111,7 @@ describe('InPlaceAdder', () => {
     const registry = new JitRegistry({ capacity: 1 });
     try {
       const body = new PassThrough();
-      const answer = new InPlaceAdder(registry, 3).readFrom(body);
+      const answer = unheldAdder(registry, 3).readFrom(body);
       // Far more than the answer's and the body's buffers hold: unread, the body must be paused.
       for (let chunk = 0; chunk < 64; chunk += 1) body.write(Buffer.alloc(64 * 1024));
       await sleep(20);
@@ -144,7 +152,7 @@ describe('InPlaceAdder, piped', () => {
   }, async () => {
     const body = new PassThrough();
     const { destination, written, pending } = heldWrites(1024 * 1024);
-    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    unheldAdder(registry, 3).readFrom(body).pipe(destination);
     const owned = littleEndian(Array.from({ length: 16 * 1024 }, (_, index) => index));
     assert.equal(owned.buffer.byteLength, owned.length);
     body.write(owned);
@@ -162,7 +170,7 @@ describe('InPlaceAdder, piped', () => {
   }, async () => {
     const body = new PassThrough();
     const { destination, pending } = heldWrites(1024 * 1024);
-    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    unheldAdder(registry, 3).readFrom(body).pipe(destination);
     const shared = Buffer.alloc(8 * 1024).subarray(4096);
     const failed = littleEndian(Array.from({ length: 1024 }, (_, index) => index));
     body.write(shared);
@@ -182,7 +190,7 @@ describe('InPlaceAdder, piped', () => {
   }, async () => {
     const body = new PassThrough();
     const { destination, written, pending } = heldWrites(64 * 1024);
-    new InPlaceAdder(registry, 3).readFrom(body).pipe(destination);
+    unheldAdder(registry, 3).readFrom(body).pipe(destination);
     for (let chunk = 0; chunk < 64; chunk += 1) body.write(Buffer.alloc(64 * 1024));
     body.end();
     await sleep(20);
@@ -203,6 +211,72 @@ describe('InPlaceAdder, piped', () => {
     }
     assert.equal(Buffer.concat(written).length, 64 * 64 * 1024);
     assert.ok(written.every((chunk) => int32s(chunk).every((value) => value === 3)));
+  });
+});
+
+describe('InPlaceAdder, piped to a client that is not reading', () => {
+  const CHUNK = 64 * 1024;
+  const CHUNKS = 32;
+  const BYTES = CHUNK * CHUNKS;
+  let registry: JitRegistry;
+  before(() => {
+    registry = new JitRegistry({ capacity: 2 });
+  });
+  after(() => registry.dispose());
+
+  /** A batch of BYTES whose destination takes nothing until told, its whole body already sent. */
+  function stalledBatch(held: HeldResults) {
+    const body = new PassThrough();
+    const writes = heldWrites(CHUNK);
+    const adder = new InPlaceAdder(registry, 3, BYTES, held).readFrom(body);
+    adder.pipe(writes.destination);
+    for (let chunk = 0; chunk < CHUNKS; chunk += 1) body.write(Buffer.alloc(CHUNK));
+    body.end();
+    const finished = new Promise((resolve) => writes.destination.on('finish', resolve));
+    /** Lets the destination take everything from now on, as a client that starts reading. */
+    const read = () => {
+      const release = setInterval(() => {
+        for (const callback of writes.pending.splice(0)) callback();
+      }, 1);
+      return finished.finally(() => clearInterval(release));
+    };
+    return { body, ...writes, read };
+  }
+
+  it('reserves its length and reads its whole body while the client does not read, then gives it back', async () => {
+    const held = new HeldResults(BYTES);
+    const batch = stalledBatch(held);
+    await waitUntil('the whole body read', () => batch.destination.writableLength === BYTES);
+    assert.equal(batch.body.readableLength, 0);
+    assert.equal(held.reservedBytes, BYTES);
+    await batch.read();
+    assert.equal(held.reservedBytes, 0, 'given back when the answer is sent');
+    assert.equal(Buffer.concat(batch.written).length, BYTES);
+    assert.ok(batch.written.every((chunk) => int32s(chunk).every((value) => value === 3)));
+  });
+
+  it('stops reading when the budget has no room for it, and reads on once another batch gives its back', async () => {
+    const held = new HeldResults(BYTES);
+    const first = stalledBatch(held);
+    await waitUntil('the first batch read whole', () => first.destination.writableLength === BYTES);
+    const second = stalledBatch(held);
+    await waitUntil('the second stopped', () => second.body.isPaused());
+    assert.ok(second.body.readableLength > 0, 'the second batch left its body unread');
+    assert.equal(held.reservedBytes, BYTES, 'only the first holds a reservation');
+    await first.read();
+    await waitUntil('the second batch read whole', () => second.destination.writableLength === BYTES);
+    assert.equal(held.reservedBytes, BYTES, 'now the second holds it');
+    await second.read();
+    assert.equal(held.reservedBytes, 0);
+  });
+
+  it('gives its reservation back when its answer fails', async () => {
+    const held = new HeldResults(BYTES);
+    const batch = stalledBatch(held);
+    await waitUntil('the whole body read', () => held.reservedBytes === BYTES);
+    batch.destination.on('error', () => {});
+    batch.destination.destroy(new Error('the client went away'));
+    await waitUntil('the reservation given back', () => held.reservedBytes === 0);
   });
 });
 
@@ -300,5 +374,89 @@ describe('POST /adders/:n/apply with application/octet-stream', () => {
       /Content-Length/,
     );
     assert.equal(t.app.jit.has(556), false);
+  });
+});
+
+/**
+ * A binary batch started on a raw connection, its body sent up to `sent` values: resolves once its answer's
+ * head has come back, that is once its adder is leased. `finish` sends the rest and collects the answer.
+ */
+async function startedBatch(port: number, term: number, values: readonly number[], sent: number) {
+  const body = littleEndian(values);
+  const socket = connect({ port, host: '127.0.0.1' });
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(
+    `POST /adders/${term}/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+  );
+  socket.write(body.subarray(0, sent * 4));
+  while (!Buffer.concat(received).includes('\r\n\r\n')) await once(socket, 'data');
+  return {
+    finish: async () => {
+      socket.end(body.subarray(sent * 4));
+      await closed;
+      const [response] = parseResponses(Buffer.concat(received));
+      return response;
+    },
+  };
+}
+
+describe('a streamed binary batch holds its adder until it ends', () => {
+  const values = Array.from({ length: 64 }, (_, index) => index * 1_000_003);
+  const results = (term: number) => values.map((x) => wrappingAdd(term, x));
+
+  it('at capacity 2 with a quota of 4: compiled and charged once, never evicted, while others churn the other place', async () => {
+    const t = await startTestApp({ jitMaxAdders: 2, compilesPerMinute: 4 });
+    try {
+      const port = (t.app.server.address() as { port: number }).port;
+      const batch = await startedBatch(port, 100, values, 10);
+      assert.equal(t.app.jit.stats().compiles, 1);
+      const statuses: number[] = [];
+      for (const term of [1, 2, 3, 4]) {
+        statuses.push((await t.http.get(`/adders/${term}/apply?x=1`)).status);
+        assert.equal(t.app.jit.has(100), true, `the batch's adder is still there after term ${term}`);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429], 'the batch paid one compile of four');
+      const { compiles, evictions } = t.app.jit.stats();
+      assert.deepEqual(
+        { compiles, evictions },
+        { compiles: 4, evictions: 2 },
+        'only the other place churned',
+      );
+      const response = await batch.finish();
+      assert.equal(response?.status, 200);
+      assert.equal(response?.headers.get('x-jit-cache'), 'compile');
+      assert.deepEqual(int32s(response?.body as Buffer), results(100));
+      assert.equal(t.app.jit.stats().compiles, 4, 'the batch compiled nothing more');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('at capacity 1: other terms get 503 and no charge, and the adder cannot be released, until the batch ends', async () => {
+    const t = await startTestApp({ jitMaxAdders: 1, compilesPerMinute: 2 });
+    try {
+      const port = (t.app.server.address() as { port: number }).port;
+      const batch = await startedBatch(port, -5, values, 1);
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const refused = await t.http.get('/adders/7/apply?x=1');
+        assert.equal(refused.status, 503);
+        assert.equal(refused.headers['retry-after'], '1');
+        assert.match(errorMessage(refused.body, 503), /in use by streamed batches/);
+      }
+      const deleted = await t.http.delete('/adders/-5');
+      assert.equal(deleted.status, 409);
+      assert.match(errorMessage(deleted.body, 409), /in use by a streamed batch/);
+      assert.equal(t.app.jit.has(-5), true);
+      const response = await batch.finish();
+      assert.deepEqual(int32s(response?.body as Buffer), results(-5));
+      // One compile of the quota's two is left: the refusals were refunded.
+      assert.equal((await t.http.get('/adders/7/apply?x=1')).status, 200);
+      assert.equal((await t.http.get('/adders/8/apply?x=1')).status, 429);
+    } finally {
+      await t.close();
+    }
   });
 });

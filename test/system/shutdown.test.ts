@@ -17,12 +17,12 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { batchValues } from '../../harness/adder-requests.js';
 import { type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
 import { readResponse } from '../support/raw-http.js';
+import { waitFor } from '../support/wait-for.js';
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -86,16 +86,6 @@ async function allRead(pid: number, port: number, clientPort: number): Promise<v
     const accepted = sockets.find((s) => s.localPort === port && s.remotePort === clientPort);
     return accepted?.rxQueue === 0 ? true : undefined;
   });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000) {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 function outputLine(server: ServerProcess, pattern: RegExp): Promise<string> {

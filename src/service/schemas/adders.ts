@@ -371,5 +371,8 @@ export const releaseSchema = {
     'Costs the client one compile of its quota, as the adder’s owner will pay one to compile it again.',
   params: TermParams,
   querystring: NoQuery,
-  response: { 204: Type.Null({ description: 'Released' }), ...errorResponses(404, 413, 414, 415, 429, 503) },
+  response: {
+    204: Type.Null({ description: 'Released' }),
+    ...errorResponses(404, 409, 413, 414, 415, 429, 503),
+  },
 };

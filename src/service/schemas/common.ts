@@ -41,11 +41,12 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'The body is larger than the route accepts',
   414: 'A path segment longer than 64 characters',
   415: 'A body in a content type the route does not take',
+  409: 'The adder is in use by a streamed binary batch; it can be released once that ends',
   417: 'An Expect header other than 100-continue',
   429: 'The client is over its compile quota; Retry-After says when it may compile again',
   431: 'The request headers are larger than the server accepts',
   500: 'A fault of the service itself; the details are in its log',
-  503: 'Overloaded (Retry-After), out of memory for a new page, or shutting down; retry later',
+  503: 'Overloaded, out of memory for a new page, every adder in use by streamed batches, or shutting down; retry after Retry-After',
 };
 
 /** Statuses any request can get, whatever its route: the HTTP layer's refusals and the service's faults. */

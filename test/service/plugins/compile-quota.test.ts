@@ -22,6 +22,25 @@ describe('CompileQuota', () => {
     assert.equal(quota.charge('b'), 0, 'another client has its own quota');
   });
 
+  it('takes back a charge within its window, never below zero, and not into a later window', () => {
+    const clock = manualClock();
+    const quota = new CompileQuota(1, 1_000, clock.now);
+    assert.equal(quota.charge('a'), 0);
+    assert.equal(quota.charge('a'), 1, 'spent');
+    quota.refund('a');
+    assert.equal(quota.charge('a'), 0, 'refunded: one more compile');
+    quota.refund('a');
+    quota.refund('a');
+    assert.equal(quota.charge('a'), 0);
+    assert.equal(quota.charge('a'), 1, 'refunds do not go below nothing charged');
+    quota.refund('b');
+    assert.equal(quota.clients, 1, 'a refund for a client never charged remembers nothing');
+    clock.advance(1_000);
+    quota.refund('a');
+    assert.equal(quota.charge('a'), 0);
+    assert.equal(quota.charge('a'), 1, 'a refund after the window ended gives nothing in the next');
+  });
+
   it('starts a fresh window for a client once its window has ended', () => {
     const clock = manualClock();
     const quota = new CompileQuota(1, 500, clock.now);

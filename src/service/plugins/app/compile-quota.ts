@@ -74,6 +74,12 @@ export class CompileQuota {
     return 0;
   }
 
+  /** Takes back one charge of `client`'s, in the window it was made in: the work it paid for failed. */
+  refund(client: string): void {
+    const window = this.#windows.get(client);
+    if (window !== undefined && window.endsAt > this.#now() && window.count > 0) window.count -= 1;
+  }
+
   /** Clients remembered now. */
   get clients(): number {
     return this.#windows.size;
@@ -100,6 +106,10 @@ declare module 'fastify' {
      */
     chargeCompile: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
   }
+  interface FastifyRequest {
+    /** Whether this request has been charged a compile (and is refunded if it then fails). */
+    compileCharged: boolean;
+  }
 }
 
 async function compileQuotaPlugin(app: FastifyInstance, options: CompileQuotaOptions): Promise<void> {
@@ -108,15 +118,26 @@ async function compileQuotaPlugin(app: FastifyInstance, options: CompileQuotaOpt
     return;
   }
   const quota = new CompileQuota(options.compilesPerMinute, options.windowMs ?? 60_000);
+  app.decorateRequest('compileCharged', false);
   app.decorate('chargeCompile', (request: FastifyRequest, reply: FastifyReply) => {
     const retryAfter = quota.charge(request.ip);
-    if (retryAfter === 0) return;
+    if (retryAfter === 0) {
+      request.compileCharged = true;
+      return;
+    }
     reply.header('retry-after', String(retryAfter));
     throw new HttpError(
       429,
       `too many compiles from this client: at most ${quota.limit} per ${quota.windowMs / 1000} s; ` +
         `retry in ${retryAfter} s, or use adders that are already compiled`,
     );
+  });
+  // The work a charge pays for comes right after it, so an error after it means that work failed (no page
+  // for it, every adder leased, the adder to release in use): a charge for nothing is taken back.
+  app.addHook('onError', async (request) => {
+    if (!request.compileCharged) return;
+    request.compileCharged = false;
+    quota.refund(request.ip);
   });
 }
 
