@@ -87,11 +87,19 @@ function onOff(env: NodeJS.ProcessEnv, name: VariableName): boolean {
 const hostName =
   /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
+/**
+ * A host name whose last label is all digits is none (RFC 3696, 2: no top-level domain is): `999.1.1.1`
+ * is a mistyped address, not a name to look up.
+ */
+function isHostName(text: string): boolean {
+  return hostName.test(text) && !/(^|\.)[0-9]+$/.test(text);
+}
+
 const HOUR_MS = 3_600_000;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = rawValue(env, 'HOST');
-  if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
+  if (isIP(host) === 0 && !isHostName(host)) throw new ConfigError('HOST', host);
   const logLevel = rawValue(env, 'LOG_LEVEL');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
   const jitIsa = rawValue(env, 'JIT_ISA');

@@ -54,6 +54,24 @@ export function assertCapacityFits(config: Pick<Config, 'jitMaxAdders'>, budget 
   );
 }
 
+/**
+ * Listens on HOST:PORT. A HOST that names no address (getaddrinfo ENOTFOUND), or none of this machine's
+ * (EADDRNOTAVAIL), is the configuration's fault: the start stops naming the variable (exit 78), as for
+ * any other bad value, not as a failure of the host.
+ */
+async function listenOn(app: FastifyInstance, port: number, host: string): Promise<string> {
+  try {
+    return await app.listen({ port, host });
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOTFOUND')
+      throw new ConfigError('HOST', host, `no address was found for it (getaddrinfo ${code})`);
+    if (code === 'EADDRNOTAVAIL')
+      throw new ConfigError('HOST', host, `it is not an address of this machine (listen ${code})`);
+    throw error;
+  }
+}
+
 export function exitStatusFor(error: unknown): number {
   // JIT_ISA asked for a level this CPU lacks: a setting to change, not a failure of the host.
   if (error instanceof ConfigError || error instanceof UnsupportedKernelLevelError) return EX_CONFIG;
@@ -75,7 +93,7 @@ export async function main(): Promise<void> {
       else app?.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await app?.close();
     });
-    const address = await app.listen({ port, host });
+    const address = await listenOn(app, port, host);
     // The addresses a person opens next, in one line (Fastify's own names only the listening address).
     app.log.info(
       { explorer: `${address}/`, docs: `${address}/docs`, openapi: `${address}/openapi.json` },

@@ -62,6 +62,7 @@ describe('configuration from the environment', () => {
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
     assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
+    assert.equal(loadConfig({ HOST: '1password.example' }).host, '1password.example');
   });
 
   for (const [variable, value, accepts] of [
@@ -86,6 +87,8 @@ describe('configuration from the environment', () => {
     ['COMPILE_RATE_LIMIT', '1e3', /COMPILE_RATE_LIMIT must be an integer from 0 \(no quota\) to 1000000000/],
     ['COMPILE_RATE_LIMIT', 'off', /COMPILE_RATE_LIMIT must be/],
     ['HOST', 'not a host!', /HOST must be an IPv4 or IPv6 address, or a host name/],
+    ['HOST', '999.1.1.1', /HOST must be an IPv4 or IPv6 address, or a host name/],
+    ['HOST', '10.0.0', /HOST must be/],
     ['REQUEST_TIMEOUT_MS', '999', /REQUEST_TIMEOUT_MS must be an integer from 1000 to 3600000/],
     ['HEADERS_TIMEOUT_MS', '40000', /HEADERS_TIMEOUT_MS must be .*at most REQUEST_TIMEOUT_MS/],
     ['KEEP_ALIVE_TIMEOUT_MS', '0', /KEEP_ALIVE_TIMEOUT_MS must be an integer from 1000/],

@@ -15,8 +15,8 @@
  *   less than one list. What one connection can make the server hold is bounded, and the refusals cost
  *   almost nothing.
  * - **HTTP/1.1 requires a Host header** (RFC 9112, 3.2): a request without one gets 400 with a message.
- * - **An Expect header other than `100-continue`** gets 417 with a message (Node answers `100-continue`
- *   itself).
+ * - **An Expect header other than `100-continue`** gets 417 with a message. Node takes any list that
+ *   names `100-continue` (`100-continue, x`) as that expectation; the service meets only a lone one.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -101,8 +101,24 @@ export function refuseExpectation(request: IncomingMessage, response: ServerResp
   request.resume();
 }
 
+/**
+ * Node's `checkContinue` event: an Expect header that names 100-continue. Met, as Node would meet it, only
+ * when that is all it says; otherwise the expectation is one the service cannot meet.
+ */
+export function meetContinue(server: Server): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    if ((request.headers.expect ?? '').trim().toLowerCase() !== '100-continue') {
+      refuseExpectation(request, response);
+      return;
+    }
+    response.writeContinue();
+    server.emit('request', request, response);
+  };
+}
+
 /** Installs the guard on the app and its server. */
 export function guardConnections(app: FastifyInstance, server: Server): void {
   app.addHook('onRequest', guardRequest);
   server.on('checkExpectation', refuseExpectation);
+  server.on('checkContinue', meetContinue(server));
 }

@@ -5,11 +5,13 @@
  * is documented for it, and no error message echoes much of what the client sent.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { firstNonIntegerNumber } from '../../src/service/json-body.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
-import { exchangeRaw } from '../support/raw-http.js';
+import { exchangeRaw, parseResponses } from '../support/raw-http.js';
 
 describe('the API contract', () => {
   let t: TestApp;
@@ -239,6 +241,41 @@ describe('the API contract', () => {
         errorMessage(JSON.parse(exchange.responses[0]?.body.toString() ?? ''), 417),
         /100-continue/,
       );
+    });
+
+    for (const expect of ['100-continue, x', '100-continue;a=b', 'x, 100-continue']) {
+      it(`answers an Expect list naming 100-continue among others (${expect}) with 417, sending no 100`, async () => {
+        const exchange = await exchangeRaw(
+          port,
+          `POST /adders/5/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: ${expect}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 10\r\nConnection: close\r\n\r\n',
+          { end: false, timeoutMs: 5_000 },
+        );
+        assert.deepEqual(
+          exchange.responses.map((response) => response.status),
+          [417],
+        );
+        assert.equal(t.app.jit.has(5), false);
+      });
+    }
+
+    it('meets a lone Expect: 100-continue, in any case, with 100 Continue and then the answer', async () => {
+      const body = '{"xs":[1]}';
+      const socket = connect({ port, host: '127.0.0.1' });
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      const closed = once(socket, 'close');
+      socket.write(
+        'POST /adders/6/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect:  100-Continue \r\n' +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      );
+      while (!Buffer.concat(received).includes('\r\n\r\n')) await once(socket, 'data');
+      assert.match(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+      socket.end(body);
+      await closed;
+      const answer = parseResponses(Buffer.concat(received).subarray('HTTP/1.1 100 Continue\r\n\r\n'.length));
+      assert.equal(answer[0]?.status, 200);
+      assert.deepEqual(JSON.parse(answer[0]?.body.toString() ?? ''), { term: 6, results: [7] });
     });
   });
 

@@ -47,6 +47,17 @@ describe('the server process', () => {
     assert.match(server.output(), /JIT_MAX_ADDERS="lots" is not valid: JIT_MAX_ADDERS must be an integer/);
   });
 
+  for (const [host, reason] of [
+    ['no-such-host.invalid', /no address was found for it \(getaddrinfo ENOTFOUND\)/],
+    ['192.0.2.1', /it is not an address of this machine \(listen EADDRNOTAVAIL\)/],
+  ] as const) {
+    it(`refuses to start on HOST=${host}, naming it, with exit 78 (EX_CONFIG)`, async () => {
+      const server = startServerProcess({ env: { HOST: host } });
+      assert.equal((await server.exited).code, 78);
+      assert.match(server.output(), new RegExp(`HOST="${host}" is not valid: ${reason.source}`));
+    });
+  }
+
   it('refuses to start with exit 71 where executable memory is denied; /readyz never reports ready', async (t) => {
     const port = await freePort();
     const server = startServerProcess({
