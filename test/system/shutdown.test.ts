@@ -21,7 +21,8 @@ import { batchValues } from '../../harness/adder-requests.js';
 import { type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
-import { readResponse } from '../support/raw-http.js';
+import { int32s, littleEndian } from '../support/int32-bytes.js';
+import { parseResponses, readResponse } from '../support/raw-http.js';
 import { waitFor } from '../support/wait-for.js';
 
 function open(port: number): Promise<Socket> {
@@ -32,7 +33,7 @@ function open(port: number): Promise<Socket> {
   });
 }
 
-function write(socket: Socket, data: string): Promise<void> {
+function write(socket: Socket, data: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
 }
 
@@ -291,5 +292,48 @@ describe('SIGTERM under load', () => {
     t.diagnostic(
       `silent connection closed after ${closedMs.toFixed(0)} ms; exit after ${exitMs.toFixed(0)} ms`,
     );
+  });
+
+  it('finishes a streamed batch whose head went out before the signal, then closes its connection and exits 0', async (t) => {
+    const server = startServerProcess();
+    t.after(() => stop(server));
+    const port = Number(new URL(await server.listening).port);
+    const values = batchValues(3, 4096);
+    const body = littleEndian(values);
+    const batch = await open(port);
+    const received: Buffer[] = [];
+    batch.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise((resolve) => batch.once('close', resolve));
+    // Keep-alive, as clients send by default: the head says so before the signal comes.
+    await write(
+      batch,
+      'POST /adders/77/apply HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/octet-stream\r\n' +
+        `content-length: ${body.length}\r\n\r\n`,
+    );
+    await write(batch, body.subarray(0, 1000));
+    await waitFor('the answer’s head', () =>
+      Buffer.concat(received).includes('\r\n\r\n') ? true : undefined,
+    );
+    assert.match(Buffer.concat(received).toString('latin1'), /connection: keep-alive/i);
+    const killedAt = performance.now();
+    server.child.kill('SIGTERM');
+    await outputLine(server, /stopped accepting connections/);
+    // The rest of the body, a piece at a time, after the close has begun.
+    for (let at = 1000; at < body.length; at += 4000) {
+      await write(batch, body.subarray(at, at + 4000));
+    }
+    await closed;
+    const { code } = await server.exited;
+    const exitMs = performance.now() - killedAt;
+    const [answer] = parseResponses(Buffer.concat(received));
+    assert.equal(answer?.status, 200);
+    assert.deepEqual(
+      int32s(answer?.body as Buffer),
+      values.map((x) => (x + 77) | 0),
+    );
+    assert.equal(code, 0, server.output());
+    assert.match(server.output(), /JIT registry disposed/);
+    assert.ok(exitMs < SHUTDOWN_GRACE_MS, `exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+    t.diagnostic(`exit after ${exitMs.toFixed(0)} ms`);
   });
 });
