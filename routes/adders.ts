@@ -7,13 +7,18 @@
  * async handler would cost a promise and a microtask turn on every request.
  */
 
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
-import { BINARY_BATCH_TYPE, BinaryBatchBody, InPlaceAdder } from '../src/service/binary-batch.js';
+import {
+  acceptBinaryBatches,
+  BINARY_BATCH_TYPE,
+  BinaryBatchBody,
+  InPlaceAdder,
+} from '../src/service/binary-batch.js';
 import { limitQueuedLargeAnswers } from '../src/service/connection-guard.js';
 import { HttpError } from '../src/service/errors.js';
 import {
@@ -62,7 +67,12 @@ function notCompiled(term: number): HttpError {
   return new HttpError(404, `adder ${term} is not compiled`);
 }
 
-const adders: FastifyPluginAsyncTypebox = async (app) => {
+export interface AdderRoutesOptions {
+  /** The largest binary batch, in bytes (BINARY_BATCH_LIMIT_BYTES). */
+  binaryBatchLimitBytes: number;
+}
+
+const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, options) => {
   /**
    * Charges the client's compile quota (plugins/app/compile-quota.ts) if `term` is not compiled, that is
    * if the registry call that follows will compile. Called after every input is checked, with nothing
@@ -98,24 +108,30 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
-    '/adders/:n/apply',
-    { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
-    (request, reply) => {
-      const term = termOf(request.params);
-      const body = request.body as { xs: number[] } | BinaryBatchBody;
-      chargeIfCompiling(term, request, reply);
-      if (body instanceof BinaryBatchBody) {
-        const adder = new InPlaceAdder(app.jit, term);
-        markLookup(reply, adder.start());
-        reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
-        return reply.send(adder.readFrom(body.stream));
-      }
-      const { results, lookup } = app.jit.applyAll(term, body.xs);
-      markLookup(reply, lookup);
-      return { term, results };
-    },
-  );
+  // The one route that takes binary bodies, in a scope of its own: Fastify's content type parsers are
+  // encapsulated, so every other route answers application/octet-stream with 415 before reading a byte.
+  await app.register(async (scope) => {
+    const batches = scope.withTypeProvider<TypeBoxTypeProvider>();
+    acceptBinaryBatches(batches, options.binaryBatchLimitBytes);
+    batches.post(
+      '/adders/:n/apply',
+      { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
+      (request, reply) => {
+        const term = termOf(request.params);
+        const body = request.body as { xs: number[] } | BinaryBatchBody;
+        chargeIfCompiling(term, request, reply);
+        if (body instanceof BinaryBatchBody) {
+          const adder = new InPlaceAdder(app.jit, term);
+          markLookup(reply, adder.start());
+          reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
+          return reply.send(adder.readFrom(body.stream));
+        }
+        const { results, lookup } = app.jit.applyAll(term, body.xs);
+        markLookup(reply, lookup);
+        return { term, results };
+      },
+    );
+  });
 
   // A HEAD of its own (Fastify's would run the GET handler and drop the body): the answer's headers cost
   // nothing to give, whatever the registry holds.
