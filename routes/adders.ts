@@ -50,6 +50,14 @@ function countOf(text: string | undefined, field: string, maximum: number, fallb
   return value;
 }
 
+/** The page of the list a query asks for: GET and HEAD refuse the same queries. */
+function pageOf(query: { limit?: string; offset?: string }): { limit: number; offset: number } {
+  return {
+    limit: countOf(query.limit, 'querystring/limit', MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT),
+    offset: countOf(query.offset, 'querystring/offset', MAX_PAGE_OFFSET, 0),
+  };
+}
+
 function markLookup(reply: FastifyReply, lookup: Lookup): void {
   reply.header(CACHE_HEADER, lookup);
 }
@@ -139,8 +147,7 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
     '/adders',
     { exposeHeadRoute: false, onRequest: limitQueuedLargeAnswers, schema: listSchema },
     (request) => {
-      const limit = countOf(request.query.limit, 'querystring/limit', MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT);
-      const offset = countOf(request.query.offset, 'querystring/offset', MAX_PAGE_OFFSET, 0);
+      const { limit, offset } = pageOf(request.query);
       const stats = app.jit.stats();
       const more = limit > 0 && offset + limit < stats.live;
       return {
@@ -157,7 +164,10 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
       };
     },
   );
-  app.head('/adders', { schema: headListSchema }, (_request, reply) => answerHead(reply));
+  app.head('/adders', { schema: headListSchema }, (request, reply) => {
+    pageOf(request.query); // refuses the queries the GET refuses: the status is the GET's
+    answerHead(reply);
+  });
 
   app.get(
     '/adders/:n',

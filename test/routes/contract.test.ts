@@ -183,6 +183,20 @@ describe('the API contract', () => {
       }
     });
 
+    it('refuses with HEAD the queries it refuses with GET', async () => {
+      for (const query of ['limit=1001', 'offset=1048577', 'limit=-1', 'foo=1']) {
+        const got = await t.http.get(`/adders?${query}`);
+        const head = await exchangeRaw(
+          port,
+          `HEAD /adders?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+          { head: true },
+        );
+        assert.equal(got.status, 400, query);
+        assert.equal(head.responses[0]?.status, 400, query);
+        assert.equal(head.received.toString('latin1').split('\r\n\r\n')[1], '', 'no body');
+      }
+    });
+
     it('answers HEAD with the headers of a GET and no body', async () => {
       const exchange = await exchangeRaw(
         port,
