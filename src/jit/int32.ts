@@ -29,7 +29,10 @@ export const QUOTED_INPUT_LENGTH = 24;
 
 /** `text` for an error message: cut short with an ellipsis if it is longer than `length`. */
 export function excerpt(text: string, length = QUOTED_INPUT_LENGTH): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
+  if (text.length <= length) return text;
+  // Never half a character: a cut after the first half of a surrogate pair leaves both out.
+  const last = text.charCodeAt(length - 1);
+  return `${text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length)}…`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isInt32, parseDecimalInt32, wrappingAdd } from '../../src/jit/int32.js';
+import { excerpt, isInt32, parseDecimalInt32, wrappingAdd } from '../../src/jit/int32.js';
 
 describe('int32', () => {
   it('parses canonical decimal integers within int32', () => {
@@ -58,6 +58,11 @@ describe('int32', () => {
       name: 'InputError',
       message: `x must be a decimal integer (digits with an optional leading minus), got "${'a'.repeat(24)}…"`,
     });
+  });
+
+  it('quotes no half of a character split where the excerpt ends', () => {
+    assert.equal(excerpt(`${'a'.repeat(23)}😀b`), `${'a'.repeat(23)}…`);
+    assert.equal(excerpt(`${'a'.repeat(22)}😀b`), `${'a'.repeat(22)}😀…`);
   });
 
   it('recognises int32 values', () => {
