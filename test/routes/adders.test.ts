@@ -285,6 +285,24 @@ describe('adders API', () => {
 });
 
 describe('GET /adders/:n/life and the page in GET /adders/:n', () => {
+  it('lists, with blinding, where bytes every page has spell the term: the int3 padding for 0xcccccccc', async () => {
+    const t = await startTestApp();
+    try {
+      const term = 0xcccccccc | 0;
+      await t.http.post('/adders').send({ term }).expect(201);
+      const { body } = await t.http.get(`/adders/${term}`).expect(200);
+      assert.notEqual(body.blinding, null);
+      const code: string[] = body.code.split(' ');
+      const int3Runs = code.flatMap((_byte, at) =>
+        at + 4 <= code.length && code.slice(at, at + 4).every((byte) => byte === 'cc') ? [at] : [],
+      );
+      assert.ok(int3Runs.length > 0, `four int3 in a row in ${body.code}`);
+      assert.deepEqual(body.termBytesAt, int3Runs);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('shows the page, its blinding and its life, and the life after a release', async () => {
     const t = await startTestApp();
     try {

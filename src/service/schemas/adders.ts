@@ -161,7 +161,9 @@ const AdderDetails = Type.Object({
   ),
   termBytesAt: Type.Array(Type.Integer(), {
     description:
-      'Offsets where the term’s own four bytes (little-endian) appear in the code: none with blinding',
+      'Offsets where the term’s own four bytes (little-endian) appear in the code. With blinding no ' +
+      'immediate holds them: they appear only where bytes every page has spell them, such as the int3 ' +
+      'padding for 0xcccccccc',
     examples: [[]],
   }),
   life: PageLife,
