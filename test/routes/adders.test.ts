@@ -70,11 +70,28 @@ describe('adders API', () => {
       assert.equal((await t.http.get('/adders/2147483647/apply?x=1')).body.result, -2147483648);
     });
 
-    it('accepts leading zeros and -0 as canonical decimal', async () => {
-      assert.deepEqual((await t.http.get('/adders/007/apply?x=-0').expect(200)).body, {
-        term: 7,
-        x: 0,
-        result: 7,
+    it('refuses leading zeros, -0 and +5: only canonical decimals, one spelling per int32', async () => {
+      for (const [path, field] of [
+        ['/adders/007/apply?x=1', 'params/n'],
+        ['/adders/-0/apply?x=1', 'params/n'],
+        ['/adders/%2B5/apply?x=1', 'params/n'],
+        ['/adders/7/apply?x=-0', 'querystring/x'],
+        ['/adders/7/apply?x=00000000005', 'querystring/x'],
+        ['/adders/007', 'params/n'],
+        ['/adders?limit=010', 'querystring/limit'],
+      ] as const) {
+        const response = await t.http.get(path);
+        assert.equal(response.status, 400, path);
+        assert.match(
+          errorMessage(response.body, 400),
+          new RegExp(`^${field} must be a decimal integer from -?[0-9]+ .*\\(digits without a leading zero`),
+          path,
+        );
+      }
+      assert.deepEqual((await t.http.get('/adders/0/apply?x=-10').expect(200)).body, {
+        term: 0,
+        x: -10,
+        result: -10,
       });
     });
 
