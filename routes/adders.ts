@@ -71,6 +71,9 @@ function answerHead(reply: FastifyReply): void {
   reply.type('application/json; charset=utf-8').send(undefined as never);
 }
 
+/** The content types a batch may come in, as its schema declares them. */
+const BATCH_TYPES = Object.keys(applyAllSchema.body.content).join(' or ');
+
 function notCompiled(term: number): HttpError {
   return new HttpError(404, `adder ${term} is not compiled`);
 }
@@ -126,7 +129,9 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
       { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
       (request, reply) => {
         const term = termOf(request.params);
-        const body = request.body as { xs: number[] } | BinaryBatchBody;
+        const body = request.body as { xs: number[] } | BinaryBatchBody | undefined;
+        // Fastify picks the body's schema by its content type: a request with neither passes unchecked.
+        if (body === undefined) throw new HttpError(400, `body must be given: send ${BATCH_TYPES}`);
         chargeIfCompiling(term, request, reply);
         if (body instanceof BinaryBatchBody) {
           const adder = new InPlaceAdder(app.jit, term);

@@ -211,6 +211,19 @@ describe('bad input', () => {
         /^body\/xs\/1 must be from/,
       );
     });
+    it('rejects a batch sent with neither a body nor a content type, naming both content types', async () => {
+      const [response] = (
+        await exchangeRaw(
+          port,
+          'POST /adders/1/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+        )
+      ).responses;
+      assert.equal(response?.status, 400);
+      assert.equal(
+        errorMessage(JSON.parse(response.body.toString()), 400),
+        'body must be given: send application/json or application/octet-stream',
+      );
+    });
     it('rejects a batch that is empty, too long or not an array', async () => {
       await expectError(t.http.post('/adders/1/apply').send({ xs: [] }), 400, /^body\/xs/);
       const tooMany = Array.from({ length: MAX_BATCH + 1 }, () => 1);
