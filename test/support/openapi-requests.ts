@@ -7,9 +7,10 @@
  * The generator knows the schema keywords the document uses, and throws on any other that constrains a
  * value: a schema it cannot honour fails the test instead of going untested.
  *
- * Every body is kept under 32 KiB, so that the whole request arrives in one read of the socket. The
- * service may answer before reading a body (413 by its length, 414, 415, 417) and close the connection:
- * with none of the client's bytes left unread, the kernel sends no reset that could overtake the answer.
+ * Every body is kept under 32 KiB, so that the whole request is written before the service can answer
+ * it. The service may answer before reading a body (413 by its length, 414, 415, 417) and close the
+ * connection; a client still writing then has its write fail (EPIPE, seen with a 4 MB body) or its
+ * connection reset, which is not what this test is about.
  */
 import fc from 'fast-check';
 import type { JsonSchema, OpenApiOperation, OpenApiParameter } from './openapi-document.js';
