@@ -7,13 +7,18 @@
  * async handler would cost a promise and a microtask turn on every request.
  */
 
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
-import { BINARY_BATCH_TYPE, BinaryBatchBody, InPlaceAdder } from '../src/service/binary-batch.js';
+import {
+  acceptBinaryBatches,
+  BINARY_BATCH_TYPE,
+  BinaryBatchBody,
+  InPlaceAdder,
+} from '../src/service/binary-batch.js';
 import { limitQueuedLargeAnswers } from '../src/service/connection-guard.js';
 import { HttpError } from '../src/service/errors.js';
 import {
@@ -45,6 +50,14 @@ function countOf(text: string | undefined, field: string, maximum: number, fallb
   return value;
 }
 
+/** The page of the list a query asks for: GET and HEAD refuse the same queries. */
+function pageOf(query: { limit?: string; offset?: string }): { limit: number; offset: number } {
+  return {
+    limit: countOf(query.limit, 'querystring/limit', MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT),
+    offset: countOf(query.offset, 'querystring/offset', MAX_PAGE_OFFSET, 0),
+  };
+}
+
 function markLookup(reply: FastifyReply, lookup: Lookup): void {
   reply.header(CACHE_HEADER, lookup);
 }
@@ -58,11 +71,19 @@ function answerHead(reply: FastifyReply): void {
   reply.type('application/json; charset=utf-8').send(undefined as never);
 }
 
+/** The content types a batch may come in, as its schema declares them. */
+const BATCH_TYPES = Object.keys(applyAllSchema.body.content).join(' or ');
+
 function notCompiled(term: number): HttpError {
   return new HttpError(404, `adder ${term} is not compiled`);
 }
 
-const adders: FastifyPluginAsyncTypebox = async (app) => {
+export interface AdderRoutesOptions {
+  /** The largest binary batch, in bytes (BINARY_BATCH_LIMIT_BYTES). */
+  binaryBatchLimitBytes: number;
+}
+
+const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, options) => {
   /**
    * Charges the client's compile quota (plugins/app/compile-quota.ts) if `term` is not compiled, that is
    * if the registry call that follows will compile. Called after every input is checked, with nothing
@@ -98,24 +119,32 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
-    '/adders/:n/apply',
-    { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
-    (request, reply) => {
-      const term = termOf(request.params);
-      const body = request.body as { xs: number[] } | BinaryBatchBody;
-      chargeIfCompiling(term, request, reply);
-      if (body instanceof BinaryBatchBody) {
-        const adder = new InPlaceAdder(app.jit, term, body.bytes, app.heldResults);
-        markLookup(reply, adder.start());
-        reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
-        return reply.send(adder.readFrom(body.stream));
-      }
-      const { results, lookup } = app.jit.applyAll(term, body.xs);
-      markLookup(reply, lookup);
-      return { term, results };
-    },
-  );
+  // The one route that takes binary bodies, in a scope of its own: Fastify's content type parsers are
+  // encapsulated, so every other route answers application/octet-stream with 415 before reading a byte.
+  await app.register(async (scope) => {
+    const batches = scope.withTypeProvider<TypeBoxTypeProvider>();
+    acceptBinaryBatches(batches, options.binaryBatchLimitBytes);
+    batches.post(
+      '/adders/:n/apply',
+      { bodyLimit: 256 * 1024, serializerCompiler: batchResultSerializerCompiler, schema: applyAllSchema },
+      (request, reply) => {
+        const term = termOf(request.params);
+        const body = request.body as { xs: number[] } | BinaryBatchBody | undefined;
+        // Fastify picks the body's schema by its content type: a request with neither passes unchecked.
+        if (body === undefined) throw new HttpError(400, `body must be given: send ${BATCH_TYPES}`);
+        chargeIfCompiling(term, request, reply);
+        if (body instanceof BinaryBatchBody) {
+          const adder = new InPlaceAdder(app.jit, term, body.bytes, batches.heldResults);
+          markLookup(reply, adder.start());
+          reply.type(BINARY_BATCH_TYPE).header('content-length', body.bytes);
+          return reply.send(adder.readFrom(body.stream));
+        }
+        const { results, lookup } = app.jit.applyAll(term, body.xs);
+        markLookup(reply, lookup);
+        return { term, results };
+      },
+    );
+  });
 
   // A HEAD of its own (Fastify's would run the GET handler and drop the body): the answer's headers cost
   // nothing to give, whatever the registry holds.
@@ -123,8 +152,7 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
     '/adders',
     { exposeHeadRoute: false, onRequest: limitQueuedLargeAnswers, schema: listSchema },
     (request) => {
-      const limit = countOf(request.query.limit, 'querystring/limit', MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT);
-      const offset = countOf(request.query.offset, 'querystring/offset', MAX_PAGE_OFFSET, 0);
+      const { limit, offset } = pageOf(request.query);
       const stats = app.jit.stats();
       const more = limit > 0 && offset + limit < stats.live;
       return {
@@ -141,7 +169,10 @@ const adders: FastifyPluginAsyncTypebox = async (app) => {
       };
     },
   );
-  app.head('/adders', { schema: headListSchema }, (_request, reply) => answerHead(reply));
+  app.head('/adders', { schema: headListSchema }, (request, reply) => {
+    pageOf(request.query); // refuses the queries the GET refuses: the status is the GET's
+    answerHead(reply);
+  });
 
   app.get(
     '/adders/:n',

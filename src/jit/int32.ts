@@ -7,8 +7,14 @@ import { InputError } from './errors.js';
 export const INT32_MIN = -2_147_483_648;
 export const INT32_MAX = 2_147_483_647;
 
-/** The canonical decimal form that the CLI and the HTTP routes accept: an optional minus sign and digits. */
-export const DECIMAL_INTEGER_PATTERN = '^-?[0-9]+$';
+/**
+ * The canonical decimal form that the CLI and the HTTP routes accept: digits without a leading zero, and a
+ * minus before a negative number only, so that every int32 has exactly one spelling (`007`, `-0`, `+5` are
+ * refused).
+ */
+export const DECIMAL_INTEGER_PATTERN = '^(0|-?[1-9][0-9]*)$';
+/** How the canonical form is put to a client who wrote something else. */
+export const DECIMAL_INTEGER_RULE = 'digits without a leading zero, with a minus for a negative number';
 const decimalInteger = new RegExp(DECIMAL_INTEGER_PATTERN);
 
 export function isInt32(value: unknown): value is number {
@@ -29,25 +35,29 @@ export const QUOTED_INPUT_LENGTH = 24;
 
 /** `text` for an error message: cut short with an ellipsis if it is longer than `length`. */
 export function excerpt(text: string, length = QUOTED_INPUT_LENGTH): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
+  if (text.length <= length) return text;
+  // Never half a character: a cut after the first half of a surrogate pair leaves both out.
+  const last = text.charCodeAt(length - 1);
+  return `${text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length)}…`;
 }
 
 /**
  * Parses canonical decimal text ("-4", "2147483647") into an int32. Rejects what Number() would let
- * through ("1e3", "0x10", "5.0", " 5", "") and anything outside int32, with an InputError naming `field`.
+ * through ("1e3", "0x10", "5.0", " 5", "", "007", "-0") and anything outside int32, with an InputError
+ * naming `field`.
  */
 export function parseDecimalInt32(text: string, field: string): number {
   if (!decimalInteger.test(text)) {
     throw new InputError(
       field,
-      `${field} must be a decimal integer (digits with an optional leading minus), got ${JSON.stringify(excerpt(text))}`,
+      `${field} must be a decimal integer (${DECIMAL_INTEGER_RULE}), got ${JSON.stringify(excerpt(text))}`,
     );
   }
   const value = Number(text);
   if (!isInt32(value)) {
     throw new InputError(field, `${field} must be from ${INT32_MIN} to ${INT32_MAX}, got ${excerpt(text)}`);
   }
-  return value === 0 ? 0 : value; // "-0" is 0
+  return value;
 }
 
 /** What the generated code computes for term + x: the low 32 bits, read as a signed integer. */

@@ -14,7 +14,6 @@ import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
-import { acceptBinaryBatches } from './binary-batch.js';
 import { answerClientError } from './client-errors.js';
 import { guardConnections } from './connection-guard.js';
 import errorsPlugin, { replyWithError } from './errors.js';
@@ -106,10 +105,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Tracked from the first connection on: the shutdown and the answers to refused requests ask it.
   openConnectionsOf(app.server);
 
-  // Only JSON bodies: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
+  // JSON bodies only: Fastify would otherwise also parse text/plain, which no route takes (415 instead).
+  // Binary batches are parsed only on the route that takes them, in a scope of its own (routes/adders.ts).
   app.removeContentTypeParser('text/plain');
   parseJsonBodiesAsWritten(app);
-  acceptBinaryBatches(app, settings.binaryBatchLimitBytes);
   guardConnections(app, app.server);
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
@@ -137,7 +136,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       compilesPerMinute: settings.compilesPerMinute,
       windowMs: options.compileQuotaWindowMs,
     });
-    await api.register(adderRoutes);
+    await api.register(adderRoutes, { binaryBatchLimitBytes: settings.binaryBatchLimitBytes });
   });
   return app;
 }

@@ -49,12 +49,24 @@ export function describeClientError(code: string | undefined): { statusCode: num
   return { statusCode: 400, message: `malformed HTTP request (${code ?? 'unknown parser error'})` };
 }
 
+/** What Node leaves on a parser's error: the bytes it was parsing (a Buffer), and how many it had parsed. */
+type ParserError = Error & { code?: string; rawPacket?: unknown; bytesParsed?: number };
+
+/**
+ * Whether the refused request is a HEAD, whose answer has no body (RFC 9110, 9.3.2). The parser keeps no
+ * method for a request it refused, so this reads the last request line among the bytes it had parsed. A
+ * request line that came in an earlier read than the error is not among them: that answer keeps its body.
+ */
+export function isHeadRequest(error: ParserError): boolean {
+  const packet = error.rawPacket;
+  if (!Buffer.isBuffer(packet)) return false;
+  const parsed = packet.subarray(0, error.bytesParsed ?? packet.length).toString('latin1');
+  const requestLines = [...parsed.matchAll(/(?:^|\n)([A-Z]+) [^ \r\n]+ HTTP\/1\.[01]\r?\n/g)];
+  return requestLines.at(-1)?.[1] === 'HEAD';
+}
+
 /** Fastify's `clientErrorHandler`: bound to the app, called with the parser's error and the socket. */
-export function answerClientError(
-  this: FastifyInstance,
-  error: Error & { code?: string },
-  socket: Socket,
-): void {
+export function answerClientError(this: FastifyInstance, error: ParserError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   if (openConnectionsOf(this.server).answerBegun(socket)) {
     this.log.debug({ err: error }, 'ended a connection whose answer had begun, writing nothing more on it');
@@ -70,7 +82,7 @@ export function answerClientError(
     socket.end(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${isHeadRequest(error) ? '' : body}`,
     );
   }
   lingerThenDestroy(socket);

@@ -50,8 +50,18 @@ const FRAMEWORK_MESSAGES: Record<string, (error: FastifyError, request: FastifyR
   FST_ERR_MAX_PARAM_LENGTH: () => 'a path segment is longer than 64 characters: no term is that long',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (_error, request) =>
     `content type ${JSON.stringify(excerpt(request.headers['content-type'] ?? '', 64))} is not accepted here: ` +
-    'send application/json',
+    sendWhat(request),
 };
+
+/**
+ * What a route takes as a body, from its schema (which the OpenAPI document also says): the content types
+ * its `body.content` lists, JSON for a plain `body` schema, none without one.
+ */
+function sendWhat(request: FastifyRequest): string {
+  const body = request.routeOptions.schema?.body as { content?: Record<string, unknown> } | undefined;
+  if (body === undefined) return 'this route takes no body';
+  return `send ${body.content === undefined ? 'application/json' : Object.keys(body.content).join(' or ')}`;
+}
 
 function classify(error: FastifyError | Error, request: FastifyRequest): ErrorBody {
   // Fastify's errors and HttpError say their status.

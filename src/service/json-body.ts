@@ -13,7 +13,7 @@
  * error. Routes that need a body say so in their schema.
  */
 import type { FastifyInstance } from 'fastify';
-import { excerpt } from '../jit/int32.js';
+import { excerpt, QUOTED_INPUT_LENGTH } from '../jit/int32.js';
 import { HttpError } from './errors.js';
 
 /** What follows a digit in a number written with a fraction or an exponent: `.`, `e` or `E`. */
@@ -35,7 +35,11 @@ function digitBeforeMark(text: string): boolean {
 }
 
 export interface NumberLocation {
-  /** Where the number is, as the validator names places: `/xs/3`, `/term`, or '' for the whole body. */
+  /**
+   * Where the number is, as the validator names places (`/xs/3`, `/term`, or '' for the whole body), quoted
+   * as any text of the client's is: the keys are the client's, so at most QUOTED_INPUT_LENGTH characters
+   * of it, then an ellipsis, written as JSON writes a string's characters (`\n`, `\u0000`, `\"`).
+   */
   path: string;
   /** The number as written. */
   text: string;
@@ -82,13 +86,27 @@ export function firstNonIntegerNumber(text: string): NumberLocation | undefined 
       let end = at + 1;
       while (end < text.length && /[0-9.eE+-]/.test(text.charAt(end))) end += 1;
       const number = text.slice(at, end);
-      if (/[.eE]/.test(number)) return { path: path.map((step) => `/${step}`).join(''), text: number };
+      if (/[.eE]/.test(number)) return { path: pointerTo(path), text: number };
       at = end;
       continue;
     }
     at += 1;
   }
   return undefined;
+}
+
+/**
+ * The JSON Pointer to `path` (RFC 6901, as the validator writes one: `~` and `/` in a key escaped), quoted
+ * (see NumberLocation). Only the steps that can be quoted are joined: a 100,000-deep array of arrays makes
+ * no 200 KB message.
+ */
+function pointerTo(path: ReadonlyArray<string | number>): string {
+  let pointer = '';
+  for (const key of path) {
+    if (pointer.length > QUOTED_INPUT_LENGTH) break;
+    pointer += `/${typeof key === 'number' ? key : key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  }
+  return JSON.stringify(excerpt(pointer)).slice(1, -1);
 }
 
 function readKey(quoted: string): string {

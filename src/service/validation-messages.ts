@@ -3,7 +3,13 @@
  * accepts. Fastify answers it as a 400 with the common error shape.
  */
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { DECIMAL_INTEGER_PATTERN, excerpt, INT32_MAX, INT32_MIN } from '../jit/int32.js';
+import {
+  DECIMAL_INTEGER_PATTERN,
+  DECIMAL_INTEGER_RULE,
+  excerpt,
+  INT32_MAX,
+  INT32_MIN,
+} from '../jit/int32.js';
 import { DECIMAL_COUNT_PATTERN } from './schemas/common.js';
 
 function describe(error: FastifySchemaValidationError): string {
@@ -11,9 +17,11 @@ function describe(error: FastifySchemaValidationError): string {
   switch (error.keyword) {
     case 'pattern':
       if (params.pattern === DECIMAL_INTEGER_PATTERN) {
-        return `must be a decimal integer from ${INT32_MIN} to ${INT32_MAX} (digits with an optional leading minus)`;
+        return `must be a decimal integer from ${INT32_MIN} to ${INT32_MAX} (${DECIMAL_INTEGER_RULE})`;
       }
-      if (params.pattern === DECIMAL_COUNT_PATTERN) return 'must be a decimal integer from 0 (digits only)';
+      if (params.pattern === DECIMAL_COUNT_PATTERN) {
+        return 'must be a decimal integer from 0 (digits without a leading zero)';
+      }
       return error.message ?? 'is malformed';
     case 'required':
       return `must have the property '${String(params.missingProperty)}'`;

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isInt32, parseDecimalInt32, wrappingAdd } from '../../src/jit/int32.js';
+import { excerpt, isInt32, parseDecimalInt32, wrappingAdd } from '../../src/jit/int32.js';
 
 describe('int32', () => {
   it('parses canonical decimal integers within int32', () => {
     assert.equal(parseDecimalInt32('0', 'n'), 0);
     assert.equal(parseDecimalInt32('-4', 'n'), -4);
-    assert.equal(parseDecimalInt32('007', 'n'), 7);
-    assert.ok(Object.is(parseDecimalInt32('-0', 'n'), 0));
+    assert.equal(parseDecimalInt32('10', 'n'), 10);
     assert.equal(parseDecimalInt32('2147483647', 'n'), 2147483647);
     assert.equal(parseDecimalInt32('-2147483648', 'n'), -2147483648);
   });
@@ -27,6 +26,11 @@ describe('int32', () => {
     'NaN',
     'Infinity',
     '٣',
+    '007',
+    '00',
+    '-0',
+    '-007',
+    '+5',
   ]) {
     it(`rejects the non-canonical text ${JSON.stringify(bad)}, naming the field`, () => {
       assert.throws(() => parseDecimalInt32(bad, 'term'), { name: 'InputError', message: /^term must be/ });
@@ -56,8 +60,13 @@ describe('int32', () => {
     });
     assert.throws(() => parseDecimalInt32(`${'a'.repeat(15_000)}`, 'x'), {
       name: 'InputError',
-      message: `x must be a decimal integer (digits with an optional leading minus), got "${'a'.repeat(24)}…"`,
+      message: `x must be a decimal integer (digits without a leading zero, with a minus for a negative number), got "${'a'.repeat(24)}…"`,
     });
+  });
+
+  it('quotes no half of a character split where the excerpt ends', () => {
+    assert.equal(excerpt(`${'a'.repeat(23)}😀b`), `${'a'.repeat(23)}…`);
+    assert.equal(excerpt(`${'a'.repeat(22)}😀b`), `${'a'.repeat(22)}😀…`);
   });
 
   it('recognises int32 values', () => {

@@ -70,11 +70,28 @@ describe('adders API', () => {
       assert.equal((await t.http.get('/adders/2147483647/apply?x=1')).body.result, -2147483648);
     });
 
-    it('accepts leading zeros and -0 as canonical decimal', async () => {
-      assert.deepEqual((await t.http.get('/adders/007/apply?x=-0').expect(200)).body, {
-        term: 7,
-        x: 0,
-        result: 7,
+    it('refuses leading zeros, -0 and +5: only canonical decimals, one spelling per int32', async () => {
+      for (const [path, field] of [
+        ['/adders/007/apply?x=1', 'params/n'],
+        ['/adders/-0/apply?x=1', 'params/n'],
+        ['/adders/%2B5/apply?x=1', 'params/n'],
+        ['/adders/7/apply?x=-0', 'querystring/x'],
+        ['/adders/7/apply?x=00000000005', 'querystring/x'],
+        ['/adders/007', 'params/n'],
+        ['/adders?limit=010', 'querystring/limit'],
+      ] as const) {
+        const response = await t.http.get(path);
+        assert.equal(response.status, 400, path);
+        assert.match(
+          errorMessage(response.body, 400),
+          new RegExp(`^${field} must be a decimal integer from -?[0-9]+ .*\\(digits without a leading zero`),
+          path,
+        );
+      }
+      assert.deepEqual((await t.http.get('/adders/0/apply?x=-10').expect(200)).body, {
+        term: 0,
+        x: -10,
+        result: -10,
       });
     });
 
@@ -285,6 +302,24 @@ describe('adders API', () => {
 });
 
 describe('GET /adders/:n/life and the page in GET /adders/:n', () => {
+  it('lists, with blinding, where bytes every page has spell the term: the int3 padding for 0xcccccccc', async () => {
+    const t = await startTestApp();
+    try {
+      const term = 0xcccccccc | 0;
+      await t.http.post('/adders').send({ term }).expect(201);
+      const { body } = await t.http.get(`/adders/${term}`).expect(200);
+      assert.notEqual(body.blinding, null);
+      const code: string[] = body.code.split(' ');
+      const int3Runs = code.flatMap((_byte, at) =>
+        at + 4 <= code.length && code.slice(at, at + 4).every((byte) => byte === 'cc') ? [at] : [],
+      );
+      assert.ok(int3Runs.length > 0, `four int3 in a row in ${body.code}`);
+      assert.deepEqual(body.termBytesAt, int3Runs);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('shows the page, its blinding and its life, and the life after a release', async () => {
     const t = await startTestApp();
     try {

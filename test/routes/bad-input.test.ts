@@ -3,19 +3,23 @@
  * changes nothing: no compile, no page mapped, and the service goes on answering.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { anonymousReadExecutePages } from '../../harness/maps.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { MAX_BATCH } from '../../src/service/schemas/adders.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { exchangeRaw, readResponse } from '../support/raw-http.js';
 
 describe('bad input', () => {
   let t: TestApp;
+  let port: number;
   let pagesBefore: number;
   let statsBefore: Record<string, number>;
 
   before(async () => {
     t = await startTestApp({ jitMaxAdders: 16 });
+    port = (t.app.server.address() as { port: number }).port;
     await t.http.post('/adders').send({ term: 1 }).expect(201);
     statsBefore = (await t.http.get('/adders')).body.stats;
     pagesBefore = anonymousReadExecutePages(pageSize());
@@ -144,6 +148,48 @@ describe('bad input', () => {
         /^content type "application\/x-www-form-urlencoded" is not accepted here/,
       );
     });
+    it('names both content types the binary batch route takes in its 415', () =>
+      expectError(
+        t.http.post('/adders/1/apply').set('content-type', 'text/csv').send('1,2'),
+        415,
+        /^content type "text\/csv" is not accepted here: send application\/json or application\/octet-stream$/,
+      ));
+    it('refuses application/octet-stream with 415 on routes that take no binary batch, whatever its framing', async () => {
+      const head =
+        'HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n';
+      for (const [request, takes] of [
+        [`DELETE /adders/1 ${head}\r\n`, 'this route takes no body'],
+        [`DELETE /adders/1 ${head}Content-Length: 8\r\n\r\n${'\0'.repeat(8)}`, 'this route takes no body'],
+        [`POST /adders ${head}Content-Length: 4\r\n\r\n\0\0\0\0`, 'send application/json'],
+        [
+          `POST /adders ${head}Transfer-Encoding: chunked\r\n\r\n4\r\n\0\0\0\0\r\n0\r\n\r\n`,
+          'send application/json',
+        ],
+      ] as const) {
+        const [response] = (await exchangeRaw(port, request)).responses;
+        assert.equal(response?.status, 415, request);
+        assert.equal(
+          errorMessage(JSON.parse(response.body.toString()), 415),
+          `content type "application/octet-stream" is not accepted here: ${takes}`,
+        );
+      }
+    });
+    it('answers a 415 before reading any of the body, whatever its announced length', async () => {
+      // A 1 MiB body announced and never sent: the answer comes all the same, so none of it was awaited.
+      const socket = connect({ port, host: '127.0.0.1' });
+      try {
+        const answer = readResponse(socket);
+        socket.write(
+          'POST /adders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n' +
+            `Content-Length: ${1024 * 1024}\r\n\r\n`,
+        );
+        const response = await answer;
+        assert.equal(response.status, 415);
+        assert.match(errorMessage(JSON.parse(response.body.toString()), 415), /send application\/json$/);
+      } finally {
+        socket.destroy();
+      }
+    });
     it('rejects an oversized body with 413', async () => {
       await expectError(compile({ term: 1, pad: 'x'.repeat(2000) }), 413, /too large/);
       const huge = `{"xs":[${'1,'.repeat(200_000)}1]}`;
@@ -163,6 +209,19 @@ describe('bad input', () => {
         t.http.post('/adders/1/apply').send({ xs: [1, 2 ** 31] }),
         400,
         /^body\/xs\/1 must be from/,
+      );
+    });
+    it('rejects a batch sent with neither a body nor a content type, naming both content types', async () => {
+      const [response] = (
+        await exchangeRaw(
+          port,
+          'POST /adders/1/apply HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+        )
+      ).responses;
+      assert.equal(response?.status, 400);
+      assert.equal(
+        errorMessage(JSON.parse(response.body.toString()), 400),
+        'body must be given: send application/json or application/octet-stream',
       );
     });
     it('rejects a batch that is empty, too long or not an array', async () => {

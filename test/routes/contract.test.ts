@@ -93,7 +93,20 @@ describe('the API contract', () => {
         text: '2e1',
       });
       assert.deepEqual(firstNonIntegerNumber('[[1],[2, -3.25]]'), { path: '/1/1', text: '-3.25' });
-      assert.deepEqual(firstNonIntegerNumber('{"q\\"1.5":1.5}'), { path: '/q"1.5', text: '1.5' });
+      assert.deepEqual(firstNonIntegerNumber('{"q\\"1.5":1.5}'), { path: '/q\\"1.5', text: '1.5' });
+    });
+
+    it('names where the number is as a JSON Pointer, quoted as the client’s text is: 24 characters at most', () => {
+      assert.deepEqual(firstNonIntegerNumber('{"a/b~":{"c":[0,1.5]}}'), { path: '/a~1b~0/c/1', text: '1.5' });
+      assert.equal(firstNonIntegerNumber(`{"${'k'.repeat(5000)}":1.5}`)?.path, `/${'k'.repeat(23)}…`);
+      // Escaped names are read as the names they are, and written as JSON writes them: no raw control
+      // character, quote or lone half of a character comes back.
+      assert.equal(firstNonIntegerNumber('{"\\u0041\\u000a\\u0022\\u001b":1.5}')?.path, '/A\\n\\"\\u001b');
+      assert.equal(firstNonIntegerNumber(`{"${'\\u0061'.repeat(5000)}":1.5}`)?.path, `/${'a'.repeat(23)}…`);
+      assert.equal(firstNonIntegerNumber('{"\\ud800x":1.5}')?.path, '/\\ud800x');
+      // A path 120,000 arrays deep is cut, not built whole.
+      const deep = `{"k":${'['.repeat(120_000)}1.5${']'.repeat(120_000)}}`;
+      assert.equal(firstNonIntegerNumber(deep)?.path, `/k${'/0'.repeat(11)}…`);
     });
 
     it('finds a number whose mark follows the same mark elsewhere after no digit', () => {
@@ -119,6 +132,44 @@ describe('the API contract', () => {
           return (found !== undefined) === anyWrittenAsFraction;
         }),
         { numRuns: 2000 },
+      );
+    });
+  });
+
+  describe('client-chosen JSON field names in messages', () => {
+    const sendJson = (path: string, text: string) =>
+      t.http.post(path).set('content-type', 'application/json').send(text);
+
+    it('quote at most 24 characters of a 5,000-character key, written out with escapes or not', async () => {
+      for (const key of ['k'.repeat(5000), '\\u006b'.repeat(5000)]) {
+        for (const text of [`{"xs":[1],"${key}":1.5}`, `{"xs":[1],"${key}":1}`]) {
+          const response = await sendJson('/adders/1/apply', text);
+          assert.equal(response.status, 400);
+          const message = errorMessage(response.body, 400);
+          assert.doesNotMatch(message, /k{25}/, message);
+          assert.ok(message.length < 150, `${message.length} characters`);
+        }
+      }
+    });
+
+    it('come back escaped, never decoded into control characters or quotes', async () => {
+      for (const text of ['{"\\u001b[2J\\u0022\\u000a":1.5}', '{"term":1,"\\u001b[2J\\u0022\\u000a":1}']) {
+        const response = await sendJson('/adders', text);
+        assert.equal(response.status, 400);
+        const message = errorMessage(response.body, 400);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters must not be there
+        assert.doesNotMatch(message, /[\u0000-\u001f]/, message);
+        assert.match(message, /\\u001b\[2J\\"\\n/, message);
+      }
+    });
+
+    it('build no long message for a number deep in nested arrays', async () => {
+      const depth = 50_000;
+      const response = await sendJson('/adders/1/apply', `{"k":${'['.repeat(depth)}1.5${']'.repeat(depth)}}`);
+      assert.equal(response.status, 400);
+      assert.equal(
+        errorMessage(response.body, 400),
+        `body/k${'/0'.repeat(11)}… must be a JSON integer written as one, without a fraction or an exponent: got 1.5`,
       );
     });
   });
@@ -182,6 +233,20 @@ describe('the API contract', () => {
         const response = await t.http.get(`/adders?${query}`);
         assert.equal(response.status, 400, query);
         assert.match(errorMessage(response.body, 400), message);
+      }
+    });
+
+    it('refuses with HEAD the queries it refuses with GET', async () => {
+      for (const query of ['limit=1001', 'offset=1048577', 'limit=-1', 'foo=1']) {
+        const got = await t.http.get(`/adders?${query}`);
+        const head = await exchangeRaw(
+          port,
+          `HEAD /adders?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+          { head: true },
+        );
+        assert.equal(got.status, 400, query);
+        assert.equal(head.responses[0]?.status, 400, query);
+        assert.equal(head.received.toString('latin1').split('\r\n\r\n')[1], '', 'no body');
       }
     });
 

@@ -3,10 +3,11 @@
  * the whole answer even when it is still sending a large body: no connection reset.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { describeClientError } from '../../src/service/client-errors.js';
+import { describeClientError, isHeadRequest } from '../../src/service/client-errors.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
-import { exchangeRaw, type RawExchange, type RawResponse } from '../support/raw-http.js';
+import { exchangeRaw, type RawExchange, type RawResponse, readResponse } from '../support/raw-http.js';
 
 /** The one response of an exchange, its body parsed as JSON. */
 function onlyAnswer(exchange: RawExchange): { status: number; body: unknown } {
@@ -60,8 +61,66 @@ describe('requests the HTTP parser refuses', () => {
     assert.equal(outcome.responses[0]?.status, 400);
   });
 
+  describe('asked with HEAD', () => {
+    const refusals = {
+      431: `X-Big: ${'a'.repeat(20_000)}\r\n`,
+      'a header line without a colon': 'NoColonHere\r\n',
+      'Content-Length with Transfer-Encoding': 'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n',
+    };
+    const targets = ['/healthz', '/readyz', '/adders', '/adders/5', '/adders/5/apply?x=1', '/adders/5/life'];
+    for (const [refusal, header] of Object.entries(refusals)) {
+      it(`answer ${refusal} as to a GET, without a body, on every HEAD route`, async () => {
+        for (const target of targets) {
+          const request = (method: string) =>
+            `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${header}Connection: close\r\n\r\n`;
+          const got = onlyAnswer(await exchangeRaw(port, request('GET')));
+          const head = await exchangeRaw(port, request('HEAD'), { head: true });
+          assert.equal(head.responses.length, 1, target);
+          assert.equal(head.responses[0]?.status, got.status, target);
+          assert.equal(head.received.toString('latin1').split('\r\n\r\n')[1], '', `${target}: no body`);
+        }
+      });
+    }
+
+    it('answer without a body a HEAD that follows another request on its connection', async () => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      try {
+        const first = readResponse(socket);
+        socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        assert.equal((await first).status, 200);
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const closed = new Promise((resolve) => socket.once('close', resolve));
+        socket.end('HEAD /adders HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColonHere\r\n\r\n');
+        await closed;
+        const refusal = Buffer.concat(chunks).toString('latin1');
+        assert.match(refusal, /^HTTP\/1\.1 400 Bad Request\r\n/);
+        assert.ok(refusal.endsWith('\r\n\r\n'), `no body after the 400's head: ${JSON.stringify(refusal)}`);
+      } finally {
+        socket.destroy();
+      }
+    });
+  });
   it('keep serving other clients afterwards', async () => {
     assert.equal((await t.http.get('/healthz').expect(200)).body.status, 'ok');
+  });
+});
+
+describe('isHeadRequest', () => {
+  const refused = (bytes: string, bytesParsed: number) =>
+    Object.assign(new Error('Parse Error'), { rawPacket: Buffer.from(bytes, 'latin1'), bytesParsed });
+
+  it('reads the method of the last request line the parser had read before it stopped', () => {
+    const pipelined = 'GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD /adders HTTP/1.1\r\nHost: a\r\nNoColon\r\n';
+    assert.equal(isHeadRequest(refused(pipelined, pipelined.indexOf('NoColon'))), true);
+    assert.equal(isHeadRequest(refused(pipelined, pipelined.indexOf('HEAD'))), false, 'the GET failed');
+    const reversed = 'HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /adders HTTP/1.1\r\nNoColon\r\n';
+    assert.equal(isHeadRequest(refused(reversed, reversed.length)), false);
+  });
+
+  it('cannot tell without the request line, or without the bytes: then it is no HEAD', () => {
+    assert.equal(isHeadRequest(refused(`X-Big: ${'a'.repeat(100)}`, 50)), false);
+    assert.equal(isHeadRequest(new Error('timeout')), false);
   });
 });
 

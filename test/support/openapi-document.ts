@@ -1,17 +1,38 @@
 /** The served OpenAPI document, typed as far as the tests read it, and its operations. */
 import type { TestApp } from './app.js';
 
+/** A JSON Schema of the document (OpenAPI 3.1: the 2020-12 dialect with OpenAPI's own keywords). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiParameter {
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  required?: boolean;
+  schema: JsonSchema;
+  example?: unknown;
+}
+
+export interface OpenApiResponse {
+  description?: string;
+  headers?: Record<string, { schema: JsonSchema; required?: boolean }>;
+  /** By media type. */
+  content?: Record<string, { schema?: JsonSchema }>;
+}
+
 export interface OpenApiOperation {
   operationId?: string;
-  responses: Record<string, { description?: string }>;
+  parameters?: OpenApiParameter[];
+  requestBody?: { required?: boolean; content: Record<string, { schema?: JsonSchema }> };
+  responses: Record<string, OpenApiResponse>;
 }
 
 export interface OpenApiDocument {
   openapi: string;
+  jsonSchemaDialect?: string;
   info: { license?: { name: string; identifier?: string } };
   servers?: Array<{ url: string; description?: string }>;
   security?: unknown[];
-  components: { securitySchemes?: unknown };
+  components: { schemas?: Record<string, JsonSchema>; securitySchemes?: unknown };
   paths: Record<string, Record<string, OpenApiOperation>>;
 }
 

@@ -161,7 +161,9 @@ const AdderDetails = Type.Object({
   ),
   termBytesAt: Type.Array(Type.Integer(), {
     description:
-      'Offsets where the term’s own four bytes (little-endian) appear in the code: none with blinding',
+      'Offsets where the term’s own four bytes (little-endian) appear in the code. With blinding no ' +
+      'immediate holds them: they appear only where bytes every page has spell them, such as the int3 ' +
+      'padding for 0xcccccccc',
     examples: [[]],
   }),
   life: PageLife,
@@ -288,6 +290,27 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const AdderList = Type.Object({
+  stats: RegistryStats,
+  adders: Type.Array(AdderSummary, { description: 'Least recently used first' }),
+  page: Type.Object({
+    offset: Type.Integer({ examples: [0] }),
+    limit: Type.Integer({ examples: [100] }),
+    total: Type.Integer({ description: 'Adders live now', examples: [2] }),
+    next: Type.Union([Type.String(), Type.Null()], {
+      description: 'The path of the next page, or null on the last',
+      examples: ['/adders?offset=100&limit=100'],
+    }),
+  }),
+});
+
+/**
+ * What a HEAD of our own documents for 200: its GET's representation (content type and schema), as the
+ * HEAD Fastify adds for a GET does, though no body is sent. The handler sends none, so it is never used to
+ * serialise.
+ */
+const headOf = <Schema extends object>(schema: Schema, description: string) => ({ ...schema, description });
+
 export const listSchema = {
   tags,
   operationId: 'listAdders',
@@ -296,22 +319,7 @@ export const listSchema = {
     'The registry’s counters, and the adders compiled now from `offset`, `limit` at a time; `page.next` ' +
     'is the path of the next page. `limit=0` gives the counters alone. Does not compile.',
   querystring: ListQuery,
-  response: {
-    200: Type.Object({
-      stats: RegistryStats,
-      adders: Type.Array(AdderSummary, { description: 'Least recently used first' }),
-      page: Type.Object({
-        offset: Type.Integer({ examples: [0] }),
-        limit: Type.Integer({ examples: [100] }),
-        total: Type.Integer({ description: 'Adders live now', examples: [2] }),
-        next: Type.Union([Type.String(), Type.Null()], {
-          description: 'The path of the next page, or null on the last',
-          examples: ['/adders?offset=100&limit=100'],
-        }),
-      }),
-    }),
-    ...errorResponses(503),
-  },
+  response: { 200: AdderList, ...errorResponses(503) },
 };
 
 export const headListSchema = {
@@ -323,7 +331,7 @@ export const headListSchema = {
     'Content-Length.',
   querystring: ListQuery,
   response: {
-    200: Type.Null({ description: 'The headers of a GET, without a body' }),
+    200: headOf(AdderList, 'The status and headers of a GET, without its body'),
     ...errorResponses(503),
   },
 };
@@ -360,7 +368,10 @@ export const headDescribeSchema = {
   description: '200 if the adder for n is compiled, 404 if not, without a body. Does not compile.',
   params: TermParams,
   querystring: NoQuery,
-  response: { 200: Type.Null({ description: 'Compiled' }), ...errorResponses(404, 414, 503) },
+  response: {
+    200: headOf(AdderDetails, 'Compiled: the status and headers of a GET, without its body'),
+    ...errorResponses(404, 414, 503),
+  },
 };
 
 export const releaseSchema = {

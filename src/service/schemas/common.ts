@@ -4,22 +4,22 @@
  * types and of the OpenAPI document.
  */
 import { Type } from 'typebox';
-import { DECIMAL_INTEGER_PATTERN, INT32_MAX, INT32_MIN } from '../../jit/int32.js';
+import { DECIMAL_INTEGER_PATTERN, DECIMAL_INTEGER_RULE, INT32_MAX, INT32_MIN } from '../../jit/int32.js';
 
 /** A JSON integer within int32 (bodies): strings, floats, booleans and null do not pass. */
 export const Int32 = Type.Integer({ minimum: INT32_MIN, maximum: INT32_MAX });
 
 /**
  * An int32 written in canonical decimal (path and query). It stays a string through validation because
- * Fastify's coercion would turn "1e3", "0x10" or " 5" into numbers; the pattern refuses them, and the
- * route's parser checks the range. The range is in the pattern's description for the OpenAPI document.
+ * Fastify's coercion would turn "1e3", "0x10", " 5" or "007" into numbers; the pattern refuses them, and
+ * the route's parser checks the range. The range is in the pattern's description for the OpenAPI document.
  */
 export const DecimalInt32Text = (description: string, example: string) =>
   Type.String({
     pattern: DECIMAL_INTEGER_PATTERN,
     minLength: 1,
     maxLength: 11,
-    description: `${description}: a decimal integer from ${INT32_MIN} to ${INT32_MAX}`,
+    description: `${description}: a decimal integer from ${INT32_MIN} to ${INT32_MAX} (${DECIMAL_INTEGER_RULE})`,
     examples: [example],
   });
 
@@ -63,8 +63,8 @@ export const errorResponses = (...codes: number[]) =>
 /** A query that takes no parameter: any given is refused (400), as the README promises. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
-/** Digits only: a count written in decimal. */
-export const DECIMAL_COUNT_PATTERN = '^[0-9]+$';
+/** A count written in canonical decimal: digits without a leading zero (`0100` is refused). */
+export const DECIMAL_COUNT_PATTERN = '^(0|[1-9][0-9]*)$';
 
 /** A non-negative decimal integer in a query, up to `maximum`; the route parses it strictly. */
 export const DecimalCount = (description: string, maximum: number, example: string) =>
@@ -72,6 +72,6 @@ export const DecimalCount = (description: string, maximum: number, example: stri
     pattern: DECIMAL_COUNT_PATTERN,
     minLength: 1,
     maxLength: String(maximum).length,
-    description: `${description}: a decimal integer from 0 to ${maximum}`,
+    description: `${description}: a decimal integer from 0 to ${maximum} (digits without a leading zero)`,
     examples: [example],
   });
