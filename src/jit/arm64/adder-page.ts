@@ -184,10 +184,23 @@ export function batchKernel(level: Arm64Level, unroll: UnrollFactor): BatchKerne
 export const ADDER_ENTRY = 0;
 export const BATCH_ADDER_ENTRY = 32;
 
-/** The entry points of an adder page, as GET /adders/:n describes them. The same at every level. */
+/**
+ * The entry points of an adder page, as GET /adders/:n describes them, with the AAPCS64's words for where
+ * their arguments and result travel. The same at every level.
+ */
 export const ADDER_PAGE_ENTRIES = [
-  { name: 'apply', offset: ADDER_ENTRY, signature: 'int32_t apply(int32_t x)' },
-  { name: 'applyAll', offset: BATCH_ADDER_ENTRY, signature: 'void applyAll(int32_t *xs, size_t n)' },
+  {
+    name: 'apply',
+    offset: ADDER_ENTRY,
+    signature: 'int32_t apply(int32_t x)',
+    registers: 'x arrives in w0, the result leaves in w0; the return address is in x30',
+  },
+  {
+    name: 'applyAll',
+    offset: BATCH_ADDER_ENTRY,
+    signature: 'void applyAll(int32_t *xs, size_t n)',
+    registers: 'xs arrives in x0 and n in x1; the values are added to in place; the return address is in x30',
+  },
 ] as const;
 
 /** The trap that fills every gap between entry points: `udf #0`, the all-zero word (instructions.ts). */

@@ -215,11 +215,16 @@ describe('A64 adder pages', () => {
     });
   }
 
-  it('names its entry points and their C signatures', () => {
+  it('names its entry points, their C signatures and the registers their arguments travel in', () => {
     assert.equal(ADDER_ENTRY, 0);
     assert.deepEqual(
-      ADDER_PAGE_ENTRIES.map(({ name, offset, signature }) => `${name}@${offset}: ${signature}`),
-      ['apply@0: int32_t apply(int32_t x)', 'applyAll@32: void applyAll(int32_t *xs, size_t n)'],
+      ADDER_PAGE_ENTRIES.map(
+        ({ name, offset, signature, registers }) => `${name}@${offset}: ${signature}; ${registers}`,
+      ),
+      [
+        'apply@0: int32_t apply(int32_t x); x arrives in w0, the result leaves in w0; the return address is in x30',
+        'applyAll@32: void applyAll(int32_t *xs, size_t n); xs arrives in x0 and n in x1; the values are added to in place; the return address is in x30',
+      ],
     );
   });
 
