@@ -253,7 +253,12 @@ export class PageTemplate {
     assertInt32(term, 'term');
     if (key !== undefined) assertInt32(key, 'key');
     const { code: template, slices } = key === undefined ? this.#seed : this.#blinded;
-    const code = template.slice();
+    // A view into Node's shared buffer pool, as x86-64/adder-page.ts does and for its reason: V8 gives a
+    // typed array of more than 64 bytes memory of its own, allocated and freed per array, which costs more
+    // than the copy and the writes.
+    const pooled = Buffer.allocUnsafe(template.length);
+    const code = new Uint8Array(pooled.buffer, pooled.byteOffset, template.length);
+    code.set(template);
     for (const slice of slices) writeSlice(code, slice, sliceValue(slice.kind, term, key));
     return code;
   }
