@@ -67,6 +67,32 @@ describe('the house', () => {
     );
   });
 
+  it('keeps the A64 encoders pure: only the instruction-cache binding loads koffi and the JIT errors', () => {
+    const binding = 'src/jit/arm64/instruction-cache.ts';
+    assert.deepEqual(
+      violations(
+        sources('src/jit/arm64').filter((file) => file !== binding),
+        (target) => !/^src\/jit\/(arm64\/[a-z0-9-]+|int32|target)\.ts$/.test(target),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      violations([binding], (target) => !['koffi', 'src/jit/errors.ts'].includes(target)),
+      [],
+    );
+  });
+
+  it('keeps the A64 explainer self-contained, and the compiler from importing it', () => {
+    assert.deepEqual(
+      violations(sources('src/explain/arm64'), (target) => !target.startsWith('src/explain/arm64/')),
+      [],
+    );
+    assert.deepEqual(
+      violations(sources('src/jit'), (target) => target.startsWith('src/explain/')),
+      [],
+    );
+  });
+
   it('lets the routes reach the JIT only through the registry, its errors, int32 and hex text', () => {
     assert.deepEqual(
       violations(
