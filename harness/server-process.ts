@@ -41,6 +41,8 @@ export interface ServerProcessOptions {
   ipc?: boolean;
   /** Keep everything the process writes (for assertions); otherwise only until it listens. */
   keepOutput?: boolean;
+  /** Start the process with this soft and hard limit on open files (prlimit, from util-linux). */
+  openFileLimit?: number;
   /**
    * Listen on this port and find out that the server is up by polling GET /healthz, rather than by its
    * "Server listening" log line, which a server logging below info never writes.
@@ -60,7 +62,11 @@ export interface ServerProcess {
 export function startServerProcess(options: ServerProcessOptions = {}): ServerProcess {
   const { env = {}, nodeOptions = [], script = serverScript, keepOutput = true, port, ipc = false } = options;
   const flags = script === serverScript ? [...SERVICE_NODE_FLAGS, ...nodeOptions] : nodeOptions;
-  const child = spawn(process.execPath, [...flags, script], {
+  const command = [process.execPath, ...flags, script];
+  if (options.openFileLimit !== undefined) {
+    command.unshift('prlimit', `--nofile=${options.openFileLimit}:${options.openFileLimit}`, '--');
+  }
+  const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, PORT: String(port ?? 0), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });

@@ -29,6 +29,8 @@ export interface Config {
   connectionTimeoutMs: number;
   shutdownDrainMs: number;
   binaryBatchLimitBytes: number;
+  /** The most connections held at once, or 'auto': from the memory and file limits (connection-budget.ts). */
+  maxConnections: number | 'auto';
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -51,6 +53,10 @@ export const CONFIG_VARIABLES = {
   CONNECTION_TIMEOUT_MS: { default: '120000', accepts: 'an integer from 1000 to 3600000' },
   SHUTDOWN_DRAIN_MS: { default: '0', accepts: 'an integer from 0 to 60000' },
   BINARY_BATCH_LIMIT_BYTES: { default: '16777216', accepts: 'an integer from 4 to 1073741824' },
+  MAX_CONNECTIONS: {
+    default: 'auto',
+    accepts: 'auto (from the memory and open-file limits) or an integer from 1 to 1048576',
+  },
 } as const;
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -126,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 1000, HOUR_MS),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 0, 60_000),
     binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES', 4, 2 ** 30),
+    maxConnections:
+      rawValue(env, 'MAX_CONNECTIONS') === 'auto' ? 'auto' : integer(env, 'MAX_CONNECTIONS', 1, 1_048_576),
   };
 }
 

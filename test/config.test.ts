@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
       connectionTimeoutMs: 120_000,
       shutdownDrainMs: 0,
       binaryBatchLimitBytes: 16 * 2 ** 20,
+      maxConnections: 'auto',
     });
   });
 
@@ -41,6 +42,7 @@ describe('configuration from the environment', () => {
         CONNECTION_TIMEOUT_MS: '60000',
         SHUTDOWN_DRAIN_MS: '5000',
         BINARY_BATCH_LIMIT_BYTES: '4096',
+        MAX_CONNECTIONS: '5000',
       }),
       {
         port: 8080,
@@ -58,6 +60,7 @@ describe('configuration from the environment', () => {
         connectionTimeoutMs: 60_000,
         shutdownDrainMs: 5000,
         binaryBatchLimitBytes: 4096,
+        maxConnections: 5000,
       },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
@@ -95,6 +98,8 @@ describe('configuration from the environment', () => {
     ['CONNECTION_TIMEOUT_MS', 'never', /CONNECTION_TIMEOUT_MS must be an integer/],
     ['SHUTDOWN_DRAIN_MS', '60001', /SHUTDOWN_DRAIN_MS must be an integer from 0 to 60000/],
     ['JIT_ISA', 'avx512', /JIT_ISA must be one of auto, avx2, sse2, scalar/],
+    ['MAX_CONNECTIONS', '0', /MAX_CONNECTIONS must be auto .*or an integer from 1 to 1048576/],
+    ['MAX_CONNECTIONS', 'AUTO', /MAX_CONNECTIONS must be auto/],
     ['BINARY_BATCH_LIMIT_BYTES', '3', /BINARY_BATCH_LIMIT_BYTES must be an integer from 4 to 1073741824/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {

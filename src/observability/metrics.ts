@@ -19,6 +19,8 @@ export class ServiceMetrics {
   readonly #compileDuration: HistogramSeries;
   /** route → method → status code → series, so that a request finds its series without building a key. */
   readonly #requestSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
+  readonly #refusedConnections: Counter;
+  readonly #maxConnections: Gauge;
 
   /** `stats` is read at scrape time; it is a function because the JIT registry is made after this. */
   constructor(stats: () => RegistryStats | undefined) {
@@ -80,6 +82,16 @@ export class ServiceMetrics {
         if (current !== undefined) this.set({ target: current.target, level: current.level }, 1);
       },
     });
+    this.#refusedConnections = new Counter({
+      name: 'http_connections_refused_total',
+      help: 'Connections closed as soon as they were accepted: the service held its connection budget',
+      registers: [this.registry],
+    });
+    this.#maxConnections = new Gauge({
+      name: 'http_connections_max',
+      help: 'The connection budget: the most connections the service holds at once',
+      registers: [this.registry],
+    });
     const gauges: Array<['live' | 'mappedBytes', string, string]> = [
       ['live', 'jit_live_pages', 'Executable pages mapped for live adders'],
       ['mappedBytes', 'jit_mapped_bytes', 'Bytes of executable memory mapped for live adders'],
@@ -117,6 +129,15 @@ export class ServiceMetrics {
       byStatus.set(statusCode, series);
     }
     series.observe(seconds);
+  };
+
+  /** The connection budget (connection-budget.ts), and each connection it refused. */
+  setConnectionBudget(maxConnections: number): void {
+    this.#maxConnections.set(maxConnections);
+  }
+
+  readonly observeRefusedConnection = (): void => {
+    this.#refusedConnections.inc();
   };
 
   /** Passed to the JIT registry, which calls it after each compile. */

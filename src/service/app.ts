@@ -14,18 +14,20 @@ import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
+import { HELD_BATCHES } from './binary-batch.js';
 import { answerClientError } from './client-errors.js';
+import { connectionBudget, limitConnections, memoryLimit, openFileLimit } from './connection-budget.js';
 import { guardConnections } from './connection-guard.js';
 import errorsPlugin, { replyWithError } from './errors.js';
 import { parseJsonBodiesAsWritten } from './json-body.js';
 import { openConnectionsOf } from './open-connections.js';
 import compileQuotaPlugin from './plugins/app/compile-quota.js';
 import jitPlugin from './plugins/app/jit.js';
+import loadSheddingPlugin from './plugins/app/load-shedding.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import shutdownPlugin from './plugins/app/shutdown.js';
 import explorerPlugin from './plugins/external/static.js';
 import docsPlugin from './plugins/external/swagger.js';
-import loadSheddingPlugin from './plugins/external/under-pressure.js';
 import { ErrorResponse } from './schemas/common.js';
 import { formatValidationError } from './validation-messages.js';
 
@@ -102,6 +104,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if (log !== undefined && !fastifyLogs) app.log = log;
   applyTimeouts(app.server, settings);
   keepServingHalfClosedConnections(app.server);
+  const budget =
+    settings.maxConnections === 'auto'
+      ? connectionBudget({
+          fileLimit: openFileLimit(),
+          memoryLimitBytes: memoryLimit(),
+          capacity: settings.jitMaxAdders,
+          heldResultsBytes: HELD_BATCHES * settings.binaryBatchLimitBytes,
+        })
+      : { maxConnections: settings.maxConnections, limitedBy: 'MAX_CONNECTIONS' as const };
+  limitConnections(app.server, budget.maxConnections, app.log, metrics?.observeRefusedConnection);
+  metrics?.setConnectionBudget(budget.maxConnections);
+  app.log.info(
+    budget,
+    `holding at most ${budget.maxConnections} connections (limited by ${budget.limitedBy})`,
+  );
   // Tracked from the first connection on: the shutdown and the answers to refused requests ask it.
   openConnectionsOf(app.server);
 

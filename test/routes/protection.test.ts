@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SHED_RETRY_AFTER_SECONDS } from '../../src/service/plugins/external/under-pressure.js';
+import { SHED_RETRY_AFTER_SECONDS } from '../../src/service/plugins/app/load-shedding.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 import { exchangeRaw, getRequest } from '../support/raw-http.js';
 
