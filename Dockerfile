@@ -5,7 +5,16 @@
 #   docker build -t babyjit .
 #   docker run --rm -p 127.0.0.1:3000:3000 --read-only --cap-drop ALL --security-opt no-new-privileges babyjit
 
-FROM node:24-bookworm-slim AS build
+# Node.js 26, the Active LTS line, on Debian 13 (trixie), Debian's stable release: bookworm, the base before,
+# is oldstable, its regular security support over since June 2026.
+FROM node:26-trixie-slim AS base
+# Node.js 26's binary links libatomic. The official image carries it; a base image without it (a local
+# stand-in built from Debian's minimal set) gets it here, and the official one skips this step.
+RUN node --version >/dev/null 2>&1 || (apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libatomic1 \
+      && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin && node --version >/dev/null)
+
+FROM base AS build
 WORKDIR /app
 # The manifests first, so that the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json ./
@@ -16,7 +25,7 @@ COPY routes ./routes
 COPY web ./web
 RUN npm run build
 
-FROM node:24-bookworm-slim AS runtime
+FROM base AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
@@ -41,7 +50,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`, { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form, node as PID 1: SIGTERM from `docker stop` reaches the server, which closes and exits 0.
 # The flag caps V8's young generation at 16 MiB semi-spaces, the size Node.js 20 and 22 reach under load:
-# Node.js 24's would grow to 64 MiB on a host with memory to spare, and resident memory with it
+# Node.js 24's and 26's would grow to 64 MiB on a host with memory to spare, and resident memory with it
 # (docs/operations.md). The same flag as `npm start` in package.json (test/deploy/service-runtime.test.ts
 # holds them equal).
 CMD ["node", "--max-semi-space-size=16", "dist/src/server.js"]

@@ -57,3 +57,31 @@ describe('the Node.js flags the service ships with', () => {
     }
   });
 });
+
+describe('the Node.js versions the project claims', () => {
+  /** The majors .ci/run runs the whole suite on, newest first. */
+  const tested = (() => {
+    const list = /^SUPPORTED_NODE_MAJORS=\(([0-9 ]+)\)$/m.exec(read('.ci/run'))?.[1];
+    if (list === undefined) throw new Error('.ci/run names no SUPPORTED_NODE_MAJORS');
+    return list.split(' ').map(Number);
+  })();
+
+  it('are those CI tests, in engines, newest first in CI', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const claimed = engines.split(' || ').map((range) => Number(/^\^([0-9]+)\.0\.0$/.exec(range)?.[1]));
+    assert.deepEqual(
+      [...claimed].sort((a, b) => b - a),
+      tested,
+      `engines says ${engines}`,
+    );
+    assert.deepEqual(
+      [...tested].sort((a, b) => b - a),
+      tested,
+    );
+  });
+
+  it('include the image’s, the newest', () => {
+    const bases = [...read('Dockerfile').matchAll(/^FROM node:([0-9]+)-/gm)].map((match) => Number(match[1]));
+    assert.deepEqual(bases, [tested[0]]);
+  });
+});

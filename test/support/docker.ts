@@ -12,7 +12,7 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const DOCKER_LOCAL_HINT =
   'start one with `bash ../shared/tools/docker-local.sh up` from the repository root (as root: it installs ' +
-  'docker.io and docker-compose, starts dockerd and provides the node:24-bookworm-slim base image)';
+  'docker.io and docker-compose, starts dockerd and provides the node:26-trixie-slim base image)';
 
 export interface CommandResult {
   /** The exit status; -1 when the command could not be started or ran out of time. */

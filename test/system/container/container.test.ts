@@ -32,7 +32,7 @@ import {
 const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
 /** Its own tag per run, so that two runs on one engine (two checkouts, a rerun) never share an image. */
 const IMAGE = `babyjit:test-${runId}`;
-const BASE_IMAGE = 'node:24-bookworm-slim';
+const BASE_IMAGE = 'node:26-trixie-slim';
 /** What the runtime stage may add to the base image, in bytes (docker reports sizes in units of 10^6). */
 const MAX_ADDED_BYTES = 40e6;
 /** Docker's HEALTHCHECK runs first one interval (10 s) after the start. */
