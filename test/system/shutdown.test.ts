@@ -13,7 +13,6 @@
  * nothing.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
@@ -23,6 +22,7 @@ import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
 import { int32s, littleEndian } from '../support/int32-bytes.js';
 import { parseResponses, readResponse } from '../support/raw-http.js';
+import { allAccepted, tcpSockets } from '../support/tcp-sockets.js';
 import { waitFor } from '../support/wait-for.js';
 
 function open(port: number): Promise<Socket> {
@@ -46,38 +46,6 @@ function post(path: string, body: string, connection: 'close' | 'keep-alive' = '
     `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: ${connection}\r\n` +
     `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
-}
-
-interface TcpSocket {
-  localPort: number;
-  remotePort: number;
-  state: string;
-  /** For a listening socket (state 0A), the connections not yet accepted; otherwise, bytes not yet read. */
-  rxQueue: number;
-}
-
-/** The IPv4 TCP sockets of the server's network namespace, from /proc/<pid>/net/tcp. */
-async function tcpSockets(pid: number): Promise<TcpSocket[]> {
-  const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8');
-  return table
-    .split('\n')
-    .slice(1)
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const [, local = '', remote = '', state = '', queues = ''] = line.trim().split(/\s+/);
-      const port = (address: string) => Number.parseInt(address.split(':')[1] ?? '', 16);
-      const rxQueue = Number.parseInt(queues.split(':')[1] ?? '', 16);
-      return { localPort: port(local), remotePort: port(remote), state, rxQueue };
-    });
-}
-
-/** Resolves once the server has accepted every connection made to `port` so far. */
-async function allAccepted(pid: number, port: number): Promise<void> {
-  await waitFor('the accept queue to empty', async () => {
-    const listening = (await tcpSockets(pid)).find((s) => s.localPort === port && s.state === '0A');
-    if (listening === undefined) throw new Error(`no listening socket on port ${port}`);
-    return listening.rxQueue === 0 ? true : undefined;
-  });
 }
 
 /** Resolves once the server has read every byte sent on the connection from `clientPort`. */

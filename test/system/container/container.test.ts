@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { residentBytes as residentBytesOf } from '../../../harness/process-sampler.js';
 import { errorMessage } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
 import {
@@ -28,6 +30,8 @@ import {
   tail,
   waitUntilHealthy,
 } from '../../support/docker.js';
+import { allAccepted } from '../../support/tcp-sockets.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const runId = `${process.pid}-${randomBytes(3).toString('hex')}`;
 /** Its own tag per run, so that two runs on one engine (two checkouts, a rerun) never share an image. */
@@ -247,6 +251,107 @@ describe('the container image', { skip: skipRuntimeIndependent || noEngine !== u
       await assertStopsCleanly(
         () => docker(['stop', '--time', String(STOP_GRACE_S), container], { timeoutMs: 30_000 }),
         container,
+      );
+    });
+  });
+
+  describe('under its memory limit, its registry full and idle connections past its budget', () => {
+    const limited = `${container}-limited`;
+    const MEMORY_LIMIT = 256 * 2 ** 20;
+    const BEYOND_BUDGET = 10_000;
+    let base = '';
+    let pid = 0;
+
+    before(async () => {
+      // The host's network (the server on loopback itself): Docker's port proxy takes two descriptors a
+      // connection, and gives up long before the service's budget is reached.
+      const port = await freeLoopbackPort();
+      await docker([
+        'run',
+        '--detach',
+        '--name',
+        limited,
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--memory',
+        String(MEMORY_LIMIT),
+        '--memory-swap',
+        String(MEMORY_LIMIT),
+        '--network',
+        'host',
+        '--env',
+        'HOST=127.0.0.1',
+        '--env',
+        `PORT=${port}`,
+        IMAGE,
+      ]);
+      base = `http://127.0.0.1:${port}`;
+      await waitUntilHealthy(limited, HEALTHY_WITHIN_MS);
+      pid = Number((await docker(['inspect', '--format', '{{.State.Pid}}', limited])).trim());
+    });
+
+    after(async () => {
+      await runCommand('docker', ['rm', '--force', '--volumes', limited]);
+    });
+
+    it(`holds its budget of connections and refuses ${BEYOND_BUDGET.toLocaleString('en')} more, its resident memory under the limit`, {
+      timeout: 180_000,
+    }, async (t) => {
+      const scrape = async () => (await fetch(`${base}/metrics`)).text();
+      const budget = Number(/^http_connections_max ([0-9]+)$/m.exec(await scrape())?.[1]);
+      assert.ok(budget > 1000, `a budget of ${budget} connections`);
+      // Every place in the registry taken, through one keep-alive connection of fetch's at a time.
+      for (let term = 0; term < 4096; term += 1) {
+        const answer = await fetch(`${base}/adders/${term}/apply?x=1`);
+        assert.equal(answer.status, 200);
+        await answer.arrayBuffer();
+      }
+      const { port } = new URL(base);
+      let refused = 0;
+      let handshaken = 0;
+      const sockets: Socket[] = [];
+      // A crowd that arrives faster than the server accepts overflows the kernel's accept queue, and the
+      // kernel then completes connections the server never learns of: a batch at a time, each accepted
+      // (by the kernel's count, /proc/<pid>/net/tcp) before the next.
+      for (let opened = 0; opened < budget + BEYOND_BUDGET; opened += 256) {
+        for (let one = 0; one < 256 && opened + one < budget + BEYOND_BUDGET; one += 1) {
+          const socket = connect({ port: Number(port), host: '127.0.0.1' });
+          socket.once('connect', () => {
+            handshaken += 1;
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            refused += 1;
+          });
+          sockets.push(socket);
+        }
+        await waitFor('the batch connected', () => (handshaken === sockets.length ? true : undefined));
+        await allAccepted(pid, Number(port));
+      }
+      try {
+        await waitFor(
+          'the connections past the budget refused',
+          () => (refused >= BEYOND_BUDGET ? true : undefined),
+          120_000,
+        );
+        const rss = residentBytesOf(pid);
+        t.diagnostic(`budget ${budget}, refused ${refused}, resident ${(rss / 2 ** 20).toFixed(1)} MiB`);
+        assert.ok(rss < MEMORY_LIMIT, `${(rss / 2 ** 20).toFixed(1)} MiB resident`);
+        assert.match(await scrape(), /^http_connections_refused_total [1-9][0-9]{4,}$/m);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+      }
+      assert.equal((await fetch(`${base}/adders/4095/apply?x=1`)).headers.get('x-jit-cache'), 'hit');
+      assert.equal((await containerState(limited)).oomKilled, false);
+    });
+
+    it('on docker stop releases its pages and exits 0 within the grace period', async () => {
+      await assertStopsCleanly(
+        () => docker(['stop', '--time', String(STOP_GRACE_S), limited], { timeoutMs: 30_000 }),
+        limited,
       );
     });
   });
