@@ -11,7 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32, wrappingAdd } from '../src/jit/int32.js';
-import { encodeAdderPage } from '../src/jit/x86-64/adder-page.js';
+import { X86_64 } from '../src/jit/x86-64/architecture.js';
 import { applyAllSchema, applySchema, compileSchema } from '../src/service/schemas/adders.js';
 import { ErrorResponse } from '../src/service/schemas/common.js';
 
@@ -37,7 +37,7 @@ app.post('/adders/:n/apply', { bodyLimit: 256 * 1024, schema: applyAllSchema }, 
 app.post('/adders', { bodyLimit: 1024, schema: compileSchema }, async (request, reply) => {
   // The same bytes babyjit would map, encoded but never made executable.
   reply.code(201).header('location', `/adders/${request.body.term}`);
-  return { term: request.body.term, code: toHex(encodeAdderPage(request.body.term)) };
+  return { term: request.body.term, code: toHex(X86_64.target('scalar').encodePage(request.body.term)) };
 });
 
 const address = await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });

@@ -25,12 +25,12 @@ import { execFileSync } from 'node:child_process';
 import koffi from 'koffi';
 import { buildC } from '../harness/c-build.js';
 import { encodeBlindedAdderPage } from '../src/jit/blinding.js';
-import { detectHostFeatures } from '../src/jit/host.js';
+import { detectHost } from '../src/jit/host.js';
 import { ExecutablePage } from '../src/jit/page.js';
-import type { AdderPageTarget, KernelLevel } from '../src/jit/target.js';
-import { UNROLL_FACTORS } from '../src/jit/x86-64/adder-page.js';
-import { missingFor } from '../src/jit/x86-64/cpu-probe.js';
-import { CHOSEN_UNROLL, createX86_64Target } from '../src/jit/x86-64/targets.js';
+import type { AdderPageTarget } from '../src/jit/target.js';
+import { UNROLL_FACTORS, type X86Level } from '../src/jit/x86-64/adder-page.js';
+import { CHOSEN_UNROLL, createX86_64Target, X86_64 } from '../src/jit/x86-64/architecture.js';
+import { missingFor, type X86Capabilities, type X86Features } from '../src/jit/x86-64/cpu-probe.js';
 import { describeMachine } from './machine.js';
 import { formatNs, median } from './stats.js';
 
@@ -38,14 +38,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const VALUES_PER_BLOCK = Number(process.env.BENCH_BATCH_VALUES ?? 200_000_000);
 const SIZES = [10_000, 4_000_000];
 const TERM = 7;
-const WIDTH_NAMES: Record<KernelLevel, string> = { scalar: 'scalar', sse2: 'SSE2', avx2: 'AVX2' };
+const WIDTH_NAMES: Record<X86Level, string> = { scalar: 'scalar', sse2: 'SSE2', avx2: 'AVX2' };
 
 interface Contender {
   name: string;
   /** A C reference that runs its own timing loop: the one its width's ratios are taken to. */
   reference?: true;
   /** The C reference this contender's ratio is taken to. */
-  width: KernelLevel;
+  width: X86Level;
   /** Runs `passes` passes over `xs` (after its own warm-up, for C) and returns values per nanosecond. */
   measure: (xs: Int32Array, passes: number) => number;
 }
@@ -64,7 +64,7 @@ function javaScriptPass(xs: Int32Array): void {
 
 /** A page of `target`'s, checked once against the JavaScript loop before it is timed. */
 function jitContender(target: AdderPageTarget, variant: string, pages: ExecutablePage[]): Contender {
-  const page = ExecutablePage.seal(encodeBlindedAdderPage(TERM, target));
+  const page = ExecutablePage.seal(encodeBlindedAdderPage(TERM, target), X86_64);
   pages.push(page);
   const probe = Int32Array.from({ length: 1_003 }, (_, index) => Math.imul(index, 0x9e3779b1));
   const expected = probe.slice();
@@ -74,15 +74,15 @@ function jitContender(target: AdderPageTarget, variant: string, pages: Executabl
   // The targets the registry uses are the ones without a variant suffix in their names.
   const chosen = target.level !== 'scalar' && target.name === `x86-64-${target.level}` ? ' (chosen)' : '';
   return {
-    name: `JIT ${WIDTH_NAMES[target.level]}${variant}${chosen}`,
-    width: target.level,
+    name: `JIT ${WIDTH_NAMES[target.level as X86Level]}${variant}${chosen}`,
+    width: target.level as X86Level,
     measure: (xs, passes) =>
       timePasses(xs, passes, (values) => page.callWithInt32Array(target.applyAllEntry, values)),
   };
 }
 
 export function runBatchKernelsBenchmark(): string {
-  const host = detectHostFeatures();
+  const host = (detectHost(X86_64) as X86Capabilities).features;
   const levels = (['scalar', 'sse2', 'avx2'] as const).filter(
     (level) => missingFor(level, host).length === 0,
   );
@@ -166,7 +166,7 @@ export function runBatchKernelsBenchmark(): string {
   const emptyCall = new Int32Array(0);
   const callOverhead: number[] = [];
   const chosenAvx2 = levels.includes('avx2') ? createX86_64Target('avx2') : createX86_64Target('scalar');
-  const overheadPage = ExecutablePage.seal(chosenAvx2.encodePage(TERM));
+  const overheadPage = ExecutablePage.seal(chosenAvx2.encodePage(TERM), X86_64);
   pages.push(overheadPage);
   try {
     for (let round = 1; round <= ROUNDS; round += 1) {
@@ -192,7 +192,7 @@ export function runBatchKernelsBenchmark(): string {
   }
 
   const figure = (name: string, size: number) => median(rounds.get(`${name}@${size}`) ?? []);
-  const reference = (width: KernelLevel) =>
+  const reference = (width: X86Level) =>
     contenders.find((contender) => contender.reference === true && contender.width === width);
   const lines: string[] = [];
   lines.push('## Batch kernels (`npm run bench:jit`, `BENCH_ONLY=batch` for this section alone)');
@@ -248,7 +248,7 @@ export function runBatchKernelsBenchmark(): string {
   return lines.join('\n');
 }
 
-function describeFeatures(host: ReturnType<typeof detectHostFeatures>): string {
+function describeFeatures(host: X86Features): string {
   const flags = (['sse2', 'avx', 'avx2', 'osxsave', 'osSavesYmm'] as const).filter((flag) => host[flag]);
   return `${host.vendor}, ${flags.join(' ')}; best level ${host.level}`;
 }

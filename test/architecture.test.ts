@@ -57,14 +57,46 @@ describe('the house', () => {
     );
   });
 
-  it('keeps the encoders pure: they import only each other and the int32 and target definitions', () => {
+  it('keeps the encoders pure: they import only each other, the int32 and target definitions and the page template', () => {
     assert.deepEqual(
       violations(
         sources('src/jit/x86-64'),
-        (target) => !/^src\/jit\/(x86-64\/[a-z0-9-]+|int32|target)\.ts$/.test(target),
+        (target) => !/^src\/jit\/(x86-64\/[a-z0-9-]+|int32|target|page-template)\.ts$/.test(target),
       ),
       [],
     );
+  });
+
+  it('keeps the generic core out of every architecture’s folder but through the table of targets', () => {
+    const core = sources('src/jit').filter((file) => path.dirname(file) === 'src/jit');
+    assert.deepEqual(
+      violations(
+        core.filter((file) => file !== 'src/jit/targets.ts'),
+        (target) => /^src\/jit\/[a-z0-9-]+\//.test(target),
+      ),
+      [],
+    );
+  });
+
+  it('has no import cycle anywhere in the service', () => {
+    const files = [...sources('src'), ...sources('routes')];
+    const cycles: string[] = [];
+    const visiting: string[] = [];
+    const done = new Set<string>();
+    const visit = (file: string) => {
+      if (done.has(file)) return;
+      const at = visiting.indexOf(file);
+      if (at !== -1) {
+        cycles.push([...visiting.slice(at), file].join(' → '));
+        return;
+      }
+      visiting.push(file);
+      for (const target of importsOf(file)) if (target.endsWith('.ts')) visit(target);
+      visiting.pop();
+      done.add(file);
+    };
+    for (const file of files) visit(file);
+    assert.deepEqual(cycles, []);
   });
 
   it('keeps the A64 encoders pure: only the instruction-cache binding loads koffi and the JIT errors', () => {
@@ -110,7 +142,8 @@ describe('the house', () => {
       violations(
         sources('src/service').filter((file) => file !== owner),
         (target) =>
-          target.startsWith('src/jit/') && !/^src\/jit\/(registry|errors|int32|target)\.ts$/.test(target),
+          target.startsWith('src/jit/') &&
+          !/^src\/jit\/(registry|errors|int32|target|targets)\.ts$/.test(target),
       ),
       [],
     );

@@ -11,11 +11,8 @@
  * unpredictable before the page is written, and a later compile of the same term draws a new one.
  */
 import { randomFillSync } from 'node:crypto';
-import { type AdderPageTarget, targetForLevel } from './target.js';
-import { littleEndian32 } from './x86-64/instructions.js';
-
-/** Pages are the scalar baseline's unless a caller names another target. */
-const BASELINE = targetForLevel('scalar');
+import { littleEndian32 } from './int32.js';
+import type { AdderPageTarget } from './target.js';
 
 /** Keys are drawn from the kernel's CSPRNG in batches: one getrandom call per 1,024 compiles, not per compile. */
 const keys = new Int32Array(1024);
@@ -31,13 +28,13 @@ function drawKey(): number {
 
 /**
  * Whether the term's four bytes appear in `code`, a page of `target`, at a place that holds any part of
- * an immediate. Such a
- * coincidence needs a key whose bytes happen to complete the term's next to the opcodes around them (at
- * worst one chance in 256 for a term chosen to match three fixed bytes); the page is then made again with
- * another key. A run of the term's bytes lying wholly in the fixed opcodes and int3 padding is not the
- * term's doing: it is in every page whatever the term.
+ * an immediate (a 32-bit word that holds some of the blinded term or key). Such a coincidence needs a key
+ * whose bytes happen to complete the term's next to the opcodes around them (at worst one chance in 256
+ * for a term chosen to match three fixed bytes); the page is then made again with another key. A run of
+ * the term's bytes lying wholly in the fixed opcodes and trap padding is not the term's doing: it is in
+ * every page whatever the term.
  */
-export function exposesTerm(code: Uint8Array, term: number, target: AdderPageTarget = BASELINE): boolean {
+export function exposesTerm(code: Uint8Array, term: number, target: AdderPageTarget): boolean {
   const bytes = littleEndian32(term);
   for (const field of target.blindedImmediateOffsets) {
     // Every 4-byte window that shares at least one byte with the field [field, field + 4).
@@ -64,7 +61,7 @@ const MAX_ATTEMPTS = 64;
  */
 export function encodeBlindedAdderPage(
   term: number,
-  target: AdderPageTarget = BASELINE,
+  target: AdderPageTarget,
   draw: () => number = drawKey,
 ): Uint8Array {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {

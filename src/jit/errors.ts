@@ -25,15 +25,15 @@ export class InputError extends JitError {
   }
 }
 
-/** The JIT emits x86-64 machine code and calls Linux's mmap/mprotect: anything else cannot run it. */
+/** The JIT emits machine code for the architectures it knows and calls Linux's mmap: nothing else runs it. */
 export class UnsupportedPlatformError extends JitError {
   readonly platform: string;
   readonly arch: string;
-  constructor(platform: string, arch: string) {
+  constructor(platform: string, arch: string, architectures: readonly string[]) {
     super(
       'JIT_UNSUPPORTED_PLATFORM',
-      `babyjit needs Linux on x86-64 (it emits x86-64 machine code and maps it with Linux's mmap); ` +
-        `this is ${platform} on ${arch}`,
+      `babyjit needs Linux on ${architectures.join(' or ')} (it emits their machine code and maps it with ` +
+        `Linux's mmap); this is ${platform} on ${arch}`,
     );
     this.platform = platform;
     this.arch = arch;
@@ -116,16 +116,23 @@ export class AllAddersLeasedError extends JitError {
   }
 }
 
-/** The kernels asked for need what this CPU or its OS does not provide. */
+/**
+ * The kernels asked for need what this CPU or its OS does not provide, or are another architecture's:
+ * `missing` says which, in words.
+ */
 export class UnsupportedKernelLevelError extends JitError {
   readonly level: string;
   readonly missing: readonly string[];
   readonly bestLevel: string;
-  constructor(level: string, missing: readonly string[], bestLevel: string) {
+  constructor(
+    level: string,
+    missing: readonly string[],
+    bestLevel: string,
+    reason = `it lacks ${missing.join(', ')}`,
+  ) {
     super(
       'JIT_KERNEL_LEVEL_UNSUPPORTED',
-      `the ${level} kernels cannot run on this host: it lacks ${missing.join(', ')}; ` +
-        `the best level it supports is ${bestLevel}`,
+      `the ${level} kernels cannot run on this host: ${reason}; the best level it supports is ${bestLevel}`,
     );
     this.level = level;
     this.missing = missing;

@@ -64,3 +64,30 @@ export function parseDecimalInt32(text: string, field: string): number {
 export function wrappingAdd(term: number, x: number): number {
   return (term + x) | 0;
 }
+
+/**
+ * The four bytes of `value` (an int32, or a uint32 such as an instruction word) in the order memory holds
+ * them on both architectures the JIT generates for: little-endian.
+ */
+export function littleEndian32(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+}
+
+/** The little-endian 32-bit word at `offset` of `bytes`, unsigned. */
+export function readUint32LE(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset] as number) |
+      ((bytes[offset + 1] as number) << 8) |
+      ((bytes[offset + 2] as number) << 16) |
+      ((bytes[offset + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+/** Writes `value`'s low 32 bits at `offset` of `bytes`, little-endian. */
+export function writeUint32LE(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}

@@ -1,13 +1,14 @@
 /**
  * The few C library calls the JIT needs, bound through koffi, with every failure turned into a typed error.
  *
- * Addresses travel as plain JS numbers (`uintptr_t`/`intptr_t` in the prototypes): x86-64 user space
- * addresses fit in 47 bits, well inside a double's 53, and numbers are cheaper than BigInt on the hot path.
- * They never leave the JIT core; no caller is meant to show one to anybody.
+ * Addresses travel as plain JS numbers (`uintptr_t`/`intptr_t` in the prototypes): user-space addresses fit
+ * in 47 bits on x86-64 and 48 on arm64 Linux, well inside a double's 53, and numbers are cheaper than BigInt
+ * on the hot path. They never leave the JIT core; no caller is meant to show one to anybody.
  */
 import { channel } from 'node:diagnostics_channel';
 import koffi from 'koffi';
-import { ExecutableMemoryDeniedError, SyscallError, UnsupportedPlatformError } from './errors.js';
+import { ExecutableMemoryDeniedError, SyscallError } from './errors.js';
+import { assertSupportedPlatform } from './targets.js';
 
 export const PROT_NONE = 0x0;
 export const PROT_READ = 0x1;
@@ -28,7 +29,8 @@ const SC_PAGESIZE = 30; // _SC_PAGESIZE in glibc's <unistd.h> on Linux
 export const memoryCalls = channel('babyjit:jit:memory');
 
 export interface MemoryCall {
-  call: 'mmap' | 'mprotect' | 'munmap' | 'write';
+  /** `flush`: code written to [address, address + length) made visible to instruction fetch. */
+  call: 'mmap' | 'mprotect' | 'munmap' | 'write' | 'flush';
   /** Where, and how many bytes; an mmap that failed has address -1. */
   address: number;
   length: number;
@@ -42,14 +44,6 @@ function published(call: MemoryCall): void {
   memoryCalls.publish(call);
 }
 
-/** Throws UnsupportedPlatformError unless this is Linux on x86-64, the only platform the JIT can serve. */
-export function assertSupportedPlatform(
-  platform: string = process.platform,
-  arch: string = process.arch,
-): void {
-  if (platform !== 'linux' || arch !== 'x64') throw new UnsupportedPlatformError(platform, arch);
-}
-
 interface LibcBindings {
   mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number;
   mprotect(addr: number, length: number, prot: number): number;
@@ -58,6 +52,7 @@ interface LibcBindings {
   memcpyFromAddress(dest: Uint8Array, src: number, length: number): void;
   sysconf(name: number): number;
   strerror(errnum: number): string;
+  clearCache(begin: number, end: number): void;
 }
 
 let bindings: LibcBindings | undefined;
@@ -77,6 +72,9 @@ function libc(): LibcBindings {
     memcpyFromAddress: lib.func('memcpy', 'void', ['_Out_ uint8_t *', 'uintptr_t', 'size_t']),
     sysconf: lib.func('long sysconf(int name)'),
     strerror: lib.func('const char *strerror(int errnum)'),
+    // libgcc's, which Node.js itself links: on arm64 the dc cvau / dsb ish / ic ivau / dsb ish / isb
+    // sequence over the range, with the cache line sizes read from CTR_EL0; on x86-64 it does nothing.
+    clearCache: koffi.load('libgcc_s.so.1').func('void __clear_cache(uintptr_t begin, uintptr_t end)'),
   };
   return bindings;
 }
@@ -174,6 +172,17 @@ export function copyToAddress(address: number, bytes: Uint8Array): void {
   buffer.set(bytes);
   if (memoryCalls.hasSubscribers) published({ call: 'write', address, length: bytes.length, ok: true });
   libc().memcpyToAddress(address, buffer, bytes.length);
+}
+
+/**
+ * Makes the `length` bytes of code just written at `address` visible to instruction fetch, on an
+ * architecture whose instruction cache does not follow data writes (AArch64): called by page.ts after every
+ * write of code, over exactly the range written, before the page is sealed and called. Published on the
+ * channel like the calls above, so that the ledger can hold every write to its flush.
+ */
+export function flushInstructionCache(address: number, length: number): void {
+  if (memoryCalls.hasSubscribers) published({ call: 'flush', address, length, ok: true });
+  libc().clearCache(address, address + length);
 }
 
 export function copyFromAddress(address: number, length: number): Uint8Array {

@@ -2,7 +2,8 @@
  * One executable page and its lifecycle, the only place in the project that makes memory executable:
  *
  *   seal(code):          mmap one page read+write (private, anonymous) with a guard page after it →
- *                        copy the code in → mprotect read+execute
+ *                        copy the code in → (flush it to the instruction cache, where the architecture
+ *                        needs that) → mprotect read+execute
  *   reseal(page, code):  take over a live page's mapping for new code: the old page object is released
  *                        (every later use of it throws), the mapping goes read+write → new code → read+
  *                        execute and belongs to the returned page. The registry recycles evicted pages
@@ -12,13 +13,18 @@
  *
  * The page is never writable and executable at once: it is written while read+write, and the single
  * mprotect that adds execute also drops write; the mprotect that makes it writable again drops execute.
+ *
+ * A page belongs to an architecture (target.ts): its call gates, the trap that fills code left over from
+ * a page's previous occupant, and whether written code must be flushed to the instruction cache come from
+ * it; by default, the host's (targets.ts).
  */
-import koffi from 'koffi';
+import koffi, { type TypeObject } from 'koffi';
 import { ReleasedError } from './errors.js';
 import { assertInt32 } from './int32.js';
 import {
   copyFromAddress,
   copyToAddress,
+  flushInstructionCache,
   makeReadWrite,
   mapReadWrite,
   pageSize,
@@ -26,8 +32,8 @@ import {
   sealReadExecute,
   unmap,
 } from './libc.js';
-import { BATCH_CALL_GATE_ENTRY, CALL_GATE_ENTRY, encodeCallGates } from './x86-64/call-gates.js';
-import { INT3 } from './x86-64/instructions.js';
+import type { Architecture } from './target.js';
+import { hostArchitecture } from './targets.js';
 
 /**
  * How long the steps of the latest seal or reseal took, in microseconds: [0] getting the page read+write
@@ -43,19 +49,24 @@ interface CallGates {
 }
 
 export class ExecutablePage {
+  readonly architecture: Architecture;
   readonly #address: number;
   readonly #length: number;
   readonly #codeLength: number;
   #released = false;
 
-  private constructor(address: number, length: number, codeLength: number) {
+  private constructor(architecture: Architecture, address: number, length: number, codeLength: number) {
+    this.architecture = architecture;
     this.#address = address;
     this.#length = length;
     this.#codeLength = codeLength;
   }
 
-  /** Maps a page, writes `code` at its start and seals it read+execute. Unmaps again if any step fails. */
-  static seal(code: Uint8Array): ExecutablePage {
+  /**
+   * Maps a page of `architecture`'s code, writes `code` at its start and seals it read+execute. Unmaps
+   * again if any step fails.
+   */
+  static seal(code: Uint8Array, architecture: Architecture = hostArchitecture()): ExecutablePage {
     const length = pageSize();
     assertFitsInPage(code, length);
     const started = performance.now();
@@ -66,15 +77,17 @@ export class ExecutablePage {
     // out of a merged run of adder pages and merge it back, which profiling showed to be half of their cost.
     const address = mapReadWrite(length + length);
     // The page is read+write already; its guard page is made inaccessible.
-    ExecutablePage.#writeAndSeal(address, length, code, started, () => protectNone(address + length, length));
-    return new ExecutablePage(address, length, code.length);
+    ExecutablePage.#writeAndSeal(architecture, address, length, code, started, () =>
+      protectNone(address + length, length),
+    );
+    return new ExecutablePage(architecture, address, length, code.length);
   }
 
   /**
    * Moves `previous`'s mapping to a new page holding `code`. `previous` is released from the start, so no
    * holder of it can call into the page while it changes or after; if a step fails the mapping is unmapped
    * and the error thrown, so a failure never leaves a page behind. Code left over from the previous
-   * occupant beyond the new code is overwritten with int3.
+   * occupant beyond the new code is overwritten with the architecture's trap.
    */
   static reseal(previous: ExecutablePage, code: Uint8Array): ExecutablePage {
     if (previous.#released) throw new ReleasedError('this executable page');
@@ -83,22 +96,26 @@ export class ExecutablePage {
     assertFitsInPage(code, length);
     const started = performance.now();
     previous.#released = true;
+    const architecture = previous.architecture;
     let bytes = code;
     if (code.length < previous.#codeLength) {
-      bytes = new Uint8Array(previous.#codeLength).fill(INT3);
+      bytes = new Uint8Array(previous.#codeLength).fill(architecture.trapFill);
       bytes.set(code);
     }
-    ExecutablePage.#writeAndSeal(address, length, bytes, started, () => makeReadWrite(address, length));
-    return new ExecutablePage(address, length, code.length);
+    ExecutablePage.#writeAndSeal(architecture, address, length, bytes, started, () =>
+      makeReadWrite(address, length),
+    );
+    return new ExecutablePage(architecture, address, length, code.length);
   }
 
   /**
    * The steps seal and reseal share: `prepare` (which leaves the page read+write, never executable),
-   * copy `bytes` to the page's start, seal it read+execute, timed from `started` (lastSealTimings). If any
-   * step fails the page and its guard are unmapped and the error thrown, so a failure never leaves a page
-   * behind.
+   * copy `bytes` to the page's start, flush exactly those bytes to the instruction cache where the
+   * architecture needs it, seal it read+execute, timed from `started` (lastSealTimings). If any step fails
+   * the page and its guard are unmapped and the error thrown, so a failure never leaves a page behind.
    */
   static #writeAndSeal(
+    architecture: Architecture,
     address: number,
     length: number,
     bytes: Uint8Array,
@@ -109,6 +126,7 @@ export class ExecutablePage {
       prepare();
       const prepared = performance.now();
       copyToAddress(address, bytes);
+      if (architecture.flushesInstructionCache) flushInstructionCache(address, bytes.length);
       const written = performance.now();
       sealReadExecute(address, length);
       lastSealTimings[0] = (prepared - started) * 1000;
@@ -144,7 +162,7 @@ export class ExecutablePage {
   /** Calls the code at `entry` as `int32_t f(int32_t x)`. */
   callInt32(entry: number, x: number): number {
     assertInt32(x, 'x');
-    return callGates().int32(x, this.#entryAddress(entry));
+    return callGates(this.architecture).int32(x, this.#entryAddress(entry));
   }
 
   /**
@@ -152,7 +170,7 @@ export class ExecutablePage {
    * passes a typed array's buffer by pointer, so the code reads and writes it in place, with no copy.
    */
   callWithInt32Array(entry: number, xs: Int32Array): void {
-    callGates().int32Array(xs, xs.length, this.#entryAddress(entry));
+    callGates(this.architecture).int32Array(xs, xs.length, this.#entryAddress(entry));
   }
 
   /**
@@ -162,7 +180,7 @@ export class ExecutablePage {
    */
   callWithInt32Bytes(entry: number, bytes: Uint8Array): void {
     const values = bytes.byteLength >>> 2;
-    callGates().int32Array(bytes as unknown as Int32Array, values, this.#entryAddress(entry));
+    callGates(this.architecture).int32Array(bytes as unknown as Int32Array, values, this.#entryAddress(entry));
   }
 
   /** The address of an entry point, after checking that the page is live and the entry lies in its code. */
@@ -215,29 +233,36 @@ function assertFitsInPage(code: Uint8Array, length: number): void {
 }
 
 /**
- * Calls into generated code go through shared gates: `int32_t gate(int32_t x, uintptr_t target)`, whose
- * body is `jmp rsi`, and `void batch_gate(int32_t *xs, size_t n, uintptr_t target)`, whose body is
- * `jmp rdx`. koffi then needs one decoded function per signature for the whole process instead of one
- * per adder: decoding a function pointer costs about 10 µs, more than the syscalls of a compile, while a
- * call through an already-decoded function costs tens of nanoseconds. The gates' page is made on first
- * use and lives as long as the process; it is never written to after it is sealed.
+ * Calls into generated code go through shared gates: `int32_t gate(int32_t x, uintptr_t target)` and
+ * `void batch_gate(int32_t *xs, size_t n, uintptr_t target)`, whose bodies only jump to target (`jmp rsi`,
+ * `jmp rdx` on x86-64; `br x1`, `br x2` on arm64), leaving the arguments where the adder reads them. koffi
+ * then needs one decoded function per signature for the whole process instead of one per adder: decoding
+ * a function pointer costs about 10 µs, more than the syscalls of a compile, while a call through an
+ * already-decoded function costs tens of nanoseconds. An architecture's gates are made on first use and
+ * live as long as the process; their page is never written to after it is sealed.
  */
-let gates: CallGates | undefined;
+const gates = new WeakMap<Architecture, CallGates>();
+let prototypes: { int32: TypeObject; int32Array: TypeObject } | undefined;
 
-function callGates(): CallGates {
-  if (gates === undefined) {
-    const page = ExecutablePage.seal(encodeCallGates());
+function callGates(architecture: Architecture): CallGates {
+  let made = gates.get(architecture);
+  if (made === undefined) {
+    // Named prototypes are declared once per process, whatever the architectures.
+    prototypes ??= {
+      int32: koffi.proto('int32_t babyjit_call_gate(int32_t x, uintptr_t target)'),
+      int32Array: koffi.proto('void babyjit_batch_call_gate(int32_t *xs, size_t n, uintptr_t target)'),
+    };
+    const code = architecture.callGates;
+    const page = ExecutablePage.seal(code.encode(), architecture);
     const base = BigInt(page.address);
-    gates = {
-      int32: koffi.decode(
-        base + BigInt(CALL_GATE_ENTRY),
-        koffi.proto('int32_t babyjit_call_gate(int32_t x, uintptr_t target)'),
-      ) as CallGates['int32'],
+    made = {
+      int32: koffi.decode(base + BigInt(code.int32Entry), prototypes.int32) as CallGates['int32'],
       int32Array: koffi.decode(
-        base + BigInt(BATCH_CALL_GATE_ENTRY),
-        koffi.proto('void babyjit_batch_call_gate(int32_t *xs, size_t n, uintptr_t target)'),
+        base + BigInt(code.batchEntry),
+        prototypes.int32Array,
       ) as CallGates['int32Array'],
     };
+    gates.set(architecture, made);
   }
-  return gates;
+  return made;
 }

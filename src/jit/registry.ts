@@ -10,12 +10,12 @@
 import { encodeBlindedAdderPage } from './blinding.js';
 import { type AnnotatedInstruction, annotate } from './decode.js';
 import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from './errors.js';
-import { hostTarget } from './host.js';
-import { assertInt32, isInt32 } from './int32.js';
+import { readImmediate } from './immediates.js';
+import { assertInt32, isInt32, littleEndian32 } from './int32.js';
 import { ExecutablePage, lastSealTimings } from './page.js';
-import type { AdderPageEntry, AdderPageTarget, KernelLevel } from './target.js';
+import type { AdderPageEntry, AdderPageTarget } from './target.js';
+import { hostArchitecture } from './targets.js';
 import { TermIndex } from './term-index.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY } from './x86-64/adder-page.js';
 
 export interface RegistryOptions {
   /** Most adders (and so executable pages) alive at once. */
@@ -26,10 +26,11 @@ export interface RegistryOptions {
    */
   blinding?: boolean;
   /**
-   * The batch kernels' instruction-set level (target.ts). 'scalar', the default, runs on any x86-64; the
-   * constructor refuses a level this host lacks with UnsupportedKernelLevelError (host.ts).
+   * What pages are generated for: an architecture at one instruction-set level, resolved for this host by
+   * host.ts (the service resolves JIT_ISA once, at start). By default the host architecture's baseline
+   * level, which every CPU of it runs.
    */
-  level?: KernelLevel;
+  target?: AdderPageTarget;
   /**
    * Makes the page for a term, replacing `blinding`'s choice; replaceable so that tests can inject failures. At capacity it is handed
    * the least recently used adder's page, already evicted, to recycle (ExecutablePage.reseal); a page it
@@ -88,7 +89,7 @@ export interface AdderDetails extends AdderSummary {
 export interface RegistryStats {
   /** The target its pages are generated for, and the batch kernels' instruction-set level. */
   target: string;
-  level: KernelLevel;
+  level: string;
   capacity: number;
   live: number;
   mappedBytes: number;
@@ -166,14 +167,17 @@ function adderPageCompiler(
 ): (term: number, recycled?: ExecutablePage) => ExecutablePage {
   return (term, recycled) => {
     const code = blinding ? encodeBlindedAdderPage(term, target) : target.encodePage(term);
-    return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code);
+    return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code, target.architecture);
   };
 }
 
 export class JitRegistry {
   readonly capacity: number;
-  readonly level: KernelLevel;
+  readonly level: string;
   readonly #target: AdderPageTarget;
+  /** The target's entry points, read once: every call passes one. */
+  readonly #applyEntry: number;
+  readonly #applyAllEntry: number;
   readonly #compile: (term: number, recycled?: ExecutablePage) => ExecutablePage;
   readonly #onCompile: ((seconds: number) => void) | undefined;
   /** Term → entry, allocating nothing per compile (term-index.ts says why not a Map). */
@@ -204,8 +208,11 @@ export class JitRegistry {
     }
     this.capacity = capacity;
     this.#entries = new TermIndex<Entry>(capacity);
-    this.level = options.level ?? 'scalar';
-    this.#target = hostTarget(this.level);
+    const host = hostArchitecture();
+    this.#target = options.target ?? host.target(host.levels[0] as string);
+    this.level = this.#target.level;
+    this.#applyEntry = this.#target.applyEntry;
+    this.#applyAllEntry = this.#target.applyAllEntry;
     this.#blinding = options.blinding !== false;
     this.#compile = options.compile ?? adderPageCompiler(this.#blinding, this.#target);
     this.#onCompile = options.onCompile;
@@ -221,7 +228,7 @@ export class JitRegistry {
   apply(term: number, x: number): { result: number; lookup: Lookup } {
     assertInt32(x, 'x');
     const { entry, lookup } = this.#lookup(term);
-    const result = entry.page.callInt32(ADDER_ENTRY, x);
+    const result = entry.page.callInt32(this.#applyEntry, x);
     entry.calls += 1;
     return { result, lookup };
   }
@@ -242,7 +249,7 @@ export class JitRegistry {
       results[index] = x;
     }
     const { entry, lookup } = this.#lookup(term);
-    entry.page.callWithInt32Array(BATCH_ADDER_ENTRY, results);
+    entry.page.callWithInt32Array(this.#applyAllEntry, results);
     entry.calls += xs.length;
     return { results, lookup };
   }
@@ -260,7 +267,7 @@ export class JitRegistry {
       term,
       applyInPlace: (bytes) => {
         if (!open) throw new ReleasedError(`the lease on adder ${term}`);
-        entry.page.callWithInt32Bytes(BATCH_ADDER_ENTRY, bytes);
+        entry.page.callWithInt32Bytes(this.#applyAllEntry, bytes);
         entry.calls += bytes.byteLength >>> 2;
       },
       end: () => {
@@ -294,7 +301,7 @@ export class JitRegistry {
       pageBytes: entry.page.mappedBytes,
       codeBytes: code.length,
       blinding: this.#blindingOf(code),
-      termBytesAt: occurrences(code, littleEndianBytes(term)),
+      termBytesAt: occurrences(code, littleEndian32(term)),
       life: lifeOf(entry, undefined),
     };
   }
@@ -317,12 +324,11 @@ export class JitRegistry {
   /** The key and `term ^ key` a blinded page holds, read from its own code; undefined without blinding. */
   #blindingOf(code: Uint8Array): { key: number; blindedTerm: number } | undefined {
     if (!this.#blinding) return undefined;
-    const fields = this.#target.immediateFields(true);
-    const at = (kind: string) => fields.find((field) => field.kind === kind)?.offset;
-    const keyAt = at('key');
-    const blindedAt = at('blindedTerm');
-    if (keyAt === undefined || blindedAt === undefined) return undefined;
-    return { key: readInt32(code, keyAt), blindedTerm: readInt32(code, blindedAt) };
+    const slices = this.#target.immediateSlices(true);
+    const key = readImmediate(code, slices, 'key');
+    const blindedTerm = readImmediate(code, slices, 'blindedTerm');
+    if (key === undefined || blindedTerm === undefined) return undefined;
+    return { key, blindedTerm };
   }
 
   /** The machine code of `term`'s adder, read back from its page, or undefined. Does not count as a use. */
@@ -578,20 +584,6 @@ function lifeOf(origin: Origin, ended: EndedLife | undefined): PageLife {
     steps.push({ step: 'unmapped', protection: 'none', durationUs: tenths(ended.unmapUs) });
   }
   return { term: origin.term, live: ended === undefined, steps };
-}
-
-function littleEndianBytes(value: number): number[] {
-  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
-}
-
-function readInt32(code: Uint8Array, offset: number): number {
-  return (
-    (code[offset] as number) |
-    ((code[offset + 1] as number) << 8) |
-    ((code[offset + 2] as number) << 16) |
-    ((code[offset + 3] as number) << 24) |
-    0
-  );
 }
 
 /** Every offset at which `needle` starts in `haystack`. */

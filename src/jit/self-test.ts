@@ -7,22 +7,17 @@
 
 import { encodeBlindedAdderPage } from './blinding.js';
 import { JitError } from './errors.js';
-import { hostTarget } from './host.js';
 import { wrappingAdd } from './int32.js';
 import { ExecutablePage } from './page.js';
-import type { AdderPageTarget, KernelLevel } from './target.js';
+import type { AdderPageTarget } from './target.js';
 
 const PROBE_TERM = 2147483647;
 const PROBE_INPUTS = [-2147483648, -1, 0, 1];
 /** Written around the batch, which must leave it alone. */
 const GUARD = 0x5a5a5a5a;
 
-/**
- * Runs the self-test at `level` (checked against the host first), or on a given target (so that a test
- * can hand it a broken one).
- */
-export function runJitSelfTest(level: KernelLevel | AdderPageTarget = 'scalar'): void {
-  const target = typeof level === 'string' ? hostTarget(level) : level;
+/** Runs the self-test on `target`, the one the service resolved for this host (host.ts). */
+export function runJitSelfTest(target: AdderPageTarget): void {
   for (const code of [target.encodePage(PROBE_TERM), encodeBlindedAdderPage(PROBE_TERM, target)]) {
     probe(target, code);
   }
@@ -33,7 +28,7 @@ function probe(target: AdderPageTarget, code: Uint8Array): void {
   const { lanes, unroll } = target;
   const length = Math.max(PROBE_INPUTS.length, 2 * lanes * unroll + lanes + lanes - 1);
   const inputs = Array.from({ length }, (_, index) => PROBE_INPUTS[index % PROBE_INPUTS.length] as number);
-  const page = ExecutablePage.seal(code);
+  const page = ExecutablePage.seal(code, target.architecture);
   try {
     const guarded = new Int32Array(length + 2).fill(GUARD);
     const batch = guarded.subarray(1, length + 1);

@@ -8,10 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { buildC } from '../../harness/c-build.js';
 import { encodeBlindedAdderPage } from '../../src/jit/blinding.js';
-import { detectHostFeatures } from '../../src/jit/host.js';
-import { KERNEL_LEVELS } from '../../src/jit/target.js';
+import { createX86_64Target, X86_64_LEVELS } from '../../src/jit/x86-64/architecture.js';
 import { missingFor } from '../../src/jit/x86-64/cpu-probe.js';
-import { createX86_64Target } from '../../src/jit/x86-64/targets.js';
+import { hostX86Features } from '../support/x86-pages.js';
 
 const program = buildC('batch-kernels', ['-O2', '-fno-tree-vectorize']);
 const skip = typeof program === 'string' ? program : false;
@@ -19,8 +18,8 @@ after(() => {
   if (typeof program !== 'string') program.cleanup();
 });
 
-const host = detectHostFeatures();
-const levels = KERNEL_LEVELS.filter((level) => missingFor(level, host).length === 0);
+const host = hostX86Features();
+const levels = X86_64_LEVELS.filter((level) => missingFor(level, host).length === 0);
 
 /** Runs the program; its exit status and what it printed. */
 function run(args: string[], input?: string): { status: number | null; rate: number } {
@@ -30,7 +29,7 @@ function run(args: string[], input?: string): { status: number | null; rate: num
 }
 
 /** A page's code as the program reads it: hex on standard input. */
-const pageHex = (term: number, level: (typeof KERNEL_LEVELS)[number]) =>
+const pageHex = (term: number, level: (typeof X86_64_LEVELS)[number]) =>
   Buffer.from(encodeBlindedAdderPage(term, createX86_64Target(level))).toString('hex');
 
 describe('the batch kernels’ C program', { skip }, () => {

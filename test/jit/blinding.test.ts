@@ -5,10 +5,12 @@ import { encodeBlindedAdderPage, exposesTerm } from '../../src/jit/blinding.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { type AdderPageTarget, TARGETS, targetForLevel } from '../../src/jit/target.js';
-import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+import type { AdderPageTarget } from '../../src/jit/target.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY } from '../../src/jit/x86-64/adder-page.js';
+import { X86_64 } from '../../src/jit/x86-64/architecture.js';
+import { encodeAdderPage, X86_64_TARGETS } from '../support/x86-pages.js';
 
-const scalar = targetForLevel('scalar');
+const scalar = X86_64.target('scalar');
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 
 function littleEndian(term: number): number[] {
@@ -50,7 +52,7 @@ function pageShape(target: AdderPageTarget) {
 }
 
 describe('constant blinding', () => {
-  for (const target of TARGETS) {
+  for (const target of X86_64_TARGETS) {
     it(`never lets the term’s bytes into a ${target.name} page, except as runs of fixed opcode and padding bytes`, () => {
       const { fixedByte, adversarialTerm } = pageShape(target);
       fc.assert(
@@ -71,7 +73,7 @@ describe('constant blinding', () => {
 
   it('hides a term that is not made of the page’s fixed bytes completely', () => {
     for (const term of [5, 42, -4, 0x12345678, 2147483647, -2147483648]) {
-      assert.deepEqual(occurrences(encodeBlindedAdderPage(term), term), [], `term ${term}`);
+      assert.deepEqual(occurrences(encodeBlindedAdderPage(term, scalar), term), [], `term ${term}`);
       assert.notDeepEqual(
         occurrences(encodeAdderPage(term), term),
         [],
@@ -85,7 +87,7 @@ describe('constant blinding', () => {
     // ret`: with a key whose top byte is 0x42 the page would hold the term at offset 9.
     const term = new DataView(Uint8Array.from([0x42, 0x01, 0xf8, 0xc3]).buffer).getInt32(0, true);
     const exposingKey = 0x42000000;
-    assert.equal(exposesTerm(encodeAdderPage(term, exposingKey), term), true);
+    assert.equal(exposesTerm(encodeAdderPage(term, exposingKey), term, scalar), true);
     assert.deepEqual(occurrences(encodeAdderPage(term, exposingKey), term), [9]);
 
     const keys = [0, exposingKey, 0x0badf00d];
@@ -95,7 +97,7 @@ describe('constant blinding', () => {
     assert.deepEqual(occurrences(code, term), []);
   });
 
-  for (const target of TARGETS) {
+  for (const target of X86_64_TARGETS) {
     it(`finds the term completed by a key next to ${target.name}'s batch entry opcodes`, () => {
       // The batch entry's key ends at offset 25 and `test rsi, rsi` (48 85 f6) follows at every level.
       const term = new DataView(Uint8Array.from([0x42, 0x48, 0x85, 0xf6]).buffer).getInt32(0, true);
@@ -115,10 +117,10 @@ describe('constant blinding', () => {
     const key = 0x44332211;
     const code = encodeAdderPage(term, key);
     assert.deepEqual(occurrences(code, term), [5, 21]);
-    assert.equal(exposesTerm(code, term), true);
+    assert.equal(exposesTerm(code, term, scalar), true);
     // So does the code cut right after the first such window: a window ending at the code's last byte counts.
-    assert.equal(exposesTerm(code.subarray(0, 9), term), true);
-    assert.equal(exposesTerm(code.subarray(0, 8), term), false);
+    assert.equal(exposesTerm(code.subarray(0, 9), term, scalar), true);
+    assert.equal(exposesTerm(code.subarray(0, 8), term, scalar), false);
     const keys = [key, 0x0badf00d];
     assert.deepEqual(
       encodeBlindedAdderPage(term, scalar, () => keys.shift() as number),
@@ -136,7 +138,7 @@ describe('constant blinding', () => {
       const term = new DataView(Uint8Array.from(other).buffer).getInt32(0, true);
       const code = encodeAdderPage(term, key);
       assert.deepEqual(occurrences(code, term), [], `byte ${differing} differs`);
-      assert.equal(exposesTerm(code, term), false, `byte ${differing} differs`);
+      assert.equal(exposesTerm(code, term, scalar), false, `byte ${differing} differs`);
     }
   });
 
@@ -156,14 +158,14 @@ describe('constant blinding', () => {
   });
 
   it('draws a different key for every page', () => {
-    const codes = new Set(Array.from({ length: 1000 }, () => encodeBlindedAdderPage(7).join(',')));
+    const codes = new Set(Array.from({ length: 1000 }, () => encodeBlindedAdderPage(7, scalar).join(',')));
     assert.equal(codes.size, 1000);
   });
 
   it('leaves the results unchanged: both entries of a blinded page compute (term + x) | 0', () => {
     fc.assert(
       fc.property(int32, fc.array(int32, { minLength: 1, maxLength: 50 }), (term, xs) => {
-        const page = ExecutablePage.seal(encodeBlindedAdderPage(term));
+        const page = ExecutablePage.seal(encodeBlindedAdderPage(term, scalar));
         try {
           for (const x of xs) assert.equal(page.callInt32(ADDER_ENTRY, x), wrappingAdd(term, x));
           const batch = Int32Array.from(xs);

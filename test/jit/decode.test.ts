@@ -10,9 +10,10 @@ import {
   type EncodingField,
 } from '../../src/jit/decode.js';
 import { toHex } from '../../src/jit/hex.js';
-import { BATCH_ADDER_ENTRY, encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
-import { encodeCallGates } from '../../src/jit/x86-64/call-gates.js';
+import { BATCH_ADDER_ENTRY } from '../../src/jit/x86-64/adder-page.js';
+import { X86_64_CALL_GATES } from '../../src/jit/x86-64/call-gates.js';
 import { fromHex, refusal } from '../support/hex-code.js';
+import { encodeAdderPage } from '../support/x86-pages.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 const REFERENCE = 'https://www.felixcloutier.com/x86/';
@@ -176,7 +177,7 @@ describe('annotate', () => {
     const emitted = [
       encodeAdderPage(-4),
       encodeAdderPage(-4, 0x5a5a5a5a),
-      encodeCallGates(),
+      X86_64_CALL_GATES.encode(),
       ...HAND_ENCODED.map(({ hex }) => fromHex(hex)),
     ].flatMap((code) => annotate(code));
     const mnemonics = new Set(emitted.map((instruction) => instruction.mnemonic));

@@ -35,13 +35,13 @@ describe('JIT errors', () => {
   });
 
   it('name the platform the JIT cannot run on', () => {
-    const error = new UnsupportedPlatformError('darwin', 'arm64');
+    const error = new UnsupportedPlatformError('darwin', 'arm64', ['x86-64', 'riscv']);
     assert.equal(error.code, 'JIT_UNSUPPORTED_PLATFORM');
     assert.equal(error.platform, 'darwin');
     assert.equal(error.arch, 'arm64');
     assert.equal(
       error.message,
-      "babyjit needs Linux on x86-64 (it emits x86-64 machine code and maps it with Linux's mmap); " +
+      "babyjit needs Linux on x86-64 or riscv (it emits their machine code and maps it with Linux's mmap); " +
         'this is darwin on arm64',
     );
   });

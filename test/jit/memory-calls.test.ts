@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryLedger } from '../../harness/memory-ledger.js';
 import { SyscallError } from '../../src/jit/errors.js';
+import { hostTarget } from '../../src/jit/host.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
 import { runJitSelfTest } from '../../src/jit/self-test.js';
-import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+import { encodeAdderPage } from '../support/x86-pages.js';
 
 const RW = 0x3;
 const RX = 0x5;
@@ -48,7 +49,7 @@ describe('every memory call the JIT makes', () => {
   it('never asks for write and execute together, and writes only into read+write pages', () => {
     const ledger = new MemoryLedger().start();
     try {
-      runJitSelfTest();
+      runJitSelfTest(hostTarget('scalar'));
       // Fresh pages, the call gates' page (made by the first call), a reseal, a release.
       const first = ExecutablePage.seal(encodeAdderPage(1, 0x5a5a5a5a));
       assert.equal(first.callInt32(0, 1), 2);

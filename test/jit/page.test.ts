@@ -8,13 +8,9 @@ import { ReleasedError, SyscallError } from '../../src/jit/errors.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { copyFromAddress, pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage, lastSealTimings, throwAfterCleanup } from '../../src/jit/page.js';
-import {
-  ADDER_ENTRY,
-  BATCH_ADDER_ENTRY,
-  encodeAdder,
-  encodeAdderPage,
-} from '../../src/jit/x86-64/adder-page.js';
+import { ADDER_ENTRY, BATCH_ADDER_ENTRY, encodeAdder } from '../../src/jit/x86-64/adder-page.js';
 import { memoryCallsOf } from '../support/memory-calls.js';
+import { encodeAdderPage } from '../support/x86-pages.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 

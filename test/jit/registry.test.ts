@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { anonymousReadExecutePages, mappingAt, readMaps } from '../../harness/maps.js';
 import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from '../../src/jit/errors.js';
-import { detectHostFeatures } from '../../src/jit/host.js';
+import { hostTarget } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage, lastSealTimings } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
-import { KERNEL_LEVELS, targetForLevel } from '../../src/jit/target.js';
-import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
+import { X86_64, X86_64_LEVELS } from '../../src/jit/x86-64/architecture.js';
 import { missingFor } from '../../src/jit/x86-64/cpu-probe.js';
+import { encodeAdderPage, hostX86Features } from '../support/x86-pages.js';
 
 /** A registry whose pages the test can see, so it can check them against /proc/self/maps. */
 function observedRegistry(capacity: number) {
@@ -420,12 +420,15 @@ describe('JitRegistry', () => {
     for (const page of live) assert.equal(mappingAt(page.address, after), undefined);
   });
 
-  it('compiles at the level it is given, scalar unless told, and says which', () => {
-    const host = detectHostFeatures();
-    assert.equal(new JitRegistry({ capacity: 1 }).level, 'scalar');
-    for (const level of KERNEL_LEVELS) {
+  it('compiles for the target it is given, the host architecture’s baseline unless told, and says which', () => {
+    const host = hostX86Features();
+    const baseline = new JitRegistry({ capacity: 1 });
+    assert.equal(baseline.level, 'scalar');
+    assert.equal(baseline.stats().target, 'x86-64-scalar');
+    baseline.dispose();
+    for (const level of X86_64_LEVELS) {
       if (missingFor(level, host).length > 0) continue;
-      const registry = new JitRegistry({ capacity: 4, level, blinding: false });
+      const registry = new JitRegistry({ capacity: 4, target: hostTarget(level), blinding: false });
       try {
         assert.equal(registry.level, level);
         const xs = Array.from({ length: 1_001 }, (_, index) => Math.imul(index, 0x9e3779b1));
@@ -434,19 +437,12 @@ describe('JitRegistry', () => {
           [...results],
           xs.map((x) => wrappingAdd(-7, x)),
         );
-        assert.deepEqual(registry.describe(-7)?.code, targetForLevel(level).encodePage(-7));
+        assert.deepEqual(registry.describe(-7)?.code, X86_64.target(level).encodePage(-7));
         assert.equal(registry.apply(-7, 7).result, 0);
       } finally {
         registry.dispose();
       }
     }
-  });
-
-  it('refuses a level that is not one', () => {
-    assert.throws(
-      () => new JitRegistry({ capacity: 1, level: 'avx512' as 'avx2' }),
-      /level must be one of scalar, sse2, avx2/,
-    );
   });
 
   it('leases an adder for a stream of chunks: one lookup, every value a call, and its end a use', () => {

@@ -7,22 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { encodeBlindedAdderPage } from '../../src/jit/blinding.js';
-import { detectHostFeatures } from '../../src/jit/host.js';
 import { INT32_MAX, INT32_MIN, wrappingAdd } from '../../src/jit/int32.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import {
-  type AdderPageTarget,
-  isKernelLevel,
-  KERNEL_LEVELS,
-  TARGETS,
-  targetByName,
-  targetForLevel,
-} from '../../src/jit/target.js';
+import type { AdderPageTarget } from '../../src/jit/target.js';
+import { createX86_64Target } from '../../src/jit/x86-64/architecture.js';
 import { missingFor } from '../../src/jit/x86-64/cpu-probe.js';
-import { createX86_64Target } from '../../src/jit/x86-64/targets.js';
+import { hostX86Features } from '../support/x86-pages.js';
 
 const int32 = fc.integer({ min: INT32_MIN, max: INT32_MAX });
-const host = detectHostFeatures();
+const host = hostX86Features();
 const runnable = (['scalar', 'sse2', 'avx2'] as const).filter(
   (level) => missingFor(level, host).length === 0,
 );
@@ -227,29 +220,5 @@ describe('batch kernels on this host', () => {
       ),
       { numRuns: 100 },
     );
-  });
-});
-
-describe('choosing a target', () => {
-  it('knows the kernel levels, slowest first, and nothing else', () => {
-    assert.deepEqual(KERNEL_LEVELS, ['scalar', 'sse2', 'avx2']);
-    for (const level of KERNEL_LEVELS) assert.equal(isKernelLevel(level), true);
-    for (const other of ['auto', 'avx512', 'AVX2', '', undefined, 2])
-      assert.equal(isKernelLevel(other), false);
-  });
-
-  it('finds the target of each level and of each name, and names the choices when there is none', () => {
-    for (const target of TARGETS) {
-      assert.equal(targetForLevel(target.level), target);
-      assert.equal(targetByName(target.name), target);
-    }
-    assert.throws(() => targetForLevel('avx512' as 'avx2'), {
-      name: 'RangeError',
-      message: 'level must be one of scalar, sse2, avx2, got avx512',
-    });
-    assert.throws(() => targetByName('x86-64-avx512'), {
-      name: 'RangeError',
-      message: 'target must be one of x86-64-scalar, x86-64-sse2, x86-64-avx2, got x86-64-avx512',
-    });
   });
 });

@@ -6,9 +6,9 @@ import { toHex } from '../../src/jit/hex.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
-import { encodeAdderPage } from '../../src/jit/x86-64/adder-page.js';
 import { CACHE_HEADER, MAX_BATCH } from '../../src/service/schemas/adders.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
+import { encodeAdderPage } from '../support/x86-pages.js';
 
 describe('adders API', () => {
   let t: TestApp;

@@ -11,6 +11,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
+import { hostTarget } from '../../src/jit/host.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { JitRegistry } from '../../src/jit/registry.js';
 import { FREES_SENT_CHUNKS, HeldResults, InPlaceAdder } from '../../src/service/binary-batch.js';
@@ -30,7 +31,7 @@ const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 
 describe('InPlaceAdder', () => {
   it('adds the term to every value however the bytes are split into chunks', async () => {
-    const registry = new JitRegistry({ capacity: 4, level: 'avx2' });
+    const registry = new JitRegistry({ capacity: 4, target: hostTarget('avx2') });
     try {
       await fc.assert(
         fc.asyncProperty(

@@ -5,7 +5,8 @@
  * targets.ts packages one page layout per instruction-set level.
  */
 import { assertInt32 } from '../int32.js';
-import { CodeBuffer, type ImmediateField, type ImmediateKind, type Label } from './code-buffer.js';
+import type { ComposedPage } from '../target.js';
+import { CodeBuffer, type Label } from './code-buffer.js';
 import {
   addDwordAtRdiEax,
   addEaxEdi,
@@ -41,11 +42,8 @@ import {
   vzeroupper,
 } from './vector-instructions.js';
 
-/** Machine code with the offsets of its term-dependent immediates. */
-export interface EncodedCode {
-  code: Uint8Array;
-  fields: ImmediateField[];
-}
+/** Machine code with the places of its term-dependent immediates. */
+export type EncodedCode = ComposedPage;
 
 /**
  * The seed program's adder, `int32_t adder(int32_t x) { return term + x; }`:
@@ -322,8 +320,18 @@ export const BATCH_ADDER_ENTRY = 16;
 
 /** The entry points of an adder page, as GET /adders/:n describes them. The same at every level. */
 export const ADDER_PAGE_ENTRIES = [
-  { name: 'apply', offset: ADDER_ENTRY, signature: 'int32_t apply(int32_t x)' },
-  { name: 'applyAll', offset: BATCH_ADDER_ENTRY, signature: 'void applyAll(int32_t *xs, size_t n)' },
+  {
+    name: 'apply',
+    offset: ADDER_ENTRY,
+    signature: 'int32_t apply(int32_t x)',
+    registers: 'x arrives in edi (the low half of rdi); the result leaves in eax',
+  },
+  {
+    name: 'applyAll',
+    offset: BATCH_ADDER_ENTRY,
+    signature: 'void applyAll(int32_t *xs, size_t n)',
+    registers: 'xs arrives in rdi and n in rsi; the values are added to in place',
+  },
 ] as const;
 
 export function layout(entries: Array<[offset: number, code: Uint8Array]>): Uint8Array {
@@ -344,77 +352,13 @@ export function composePage(batch: BatchKernel, term: number, key?: number): Enc
   const applyAll = batch(term, key);
   if (ADDER_ENTRY + apply.code.length > BATCH_ADDER_ENTRY)
     throw new Error('the adder overlaps the batch entry');
-  const at = (entry: number, { fields }: EncodedCode) =>
-    fields.map(({ offset, kind }) => ({ offset: entry + offset, kind }));
+  const at = (entry: number, { slices }: EncodedCode) =>
+    slices.map((slice) => ({ ...slice, offset: entry + slice.offset }));
   return {
     code: layout([
       [ADDER_ENTRY, apply.code],
       [BATCH_ADDER_ENTRY, applyAll.code],
     ]),
-    fields: [...at(ADDER_ENTRY, apply), ...at(BATCH_ADDER_ENTRY, applyAll)],
+    slices: [...at(ADDER_ENTRY, apply), ...at(BATCH_ADDER_ENTRY, applyAll)],
   };
-}
-
-/**
- * Makes pages by copying the page composed once for term 0 (and key 0) and writing the immediates into
- * it: a compile happens on every cold request, and composing the page from instruction arrays each time
- * cost more than a microsecond of it. Tests hold it equal to composePage for every level.
- */
-export class PageTemplate {
-  readonly #seed: EncodedCode;
-  readonly #blinded: EncodedCode;
-
-  /** Offsets of every 4-byte immediate a blinded page holds (the blinded terms and the keys). */
-  readonly blindedImmediateOffsets: readonly number[];
-
-  constructor(batch: BatchKernel) {
-    this.#seed = composePage(batch, 0);
-    this.#blinded = composePage(batch, 0, 0);
-    this.blindedImmediateOffsets = Object.freeze(this.#blinded.fields.map((field) => field.offset));
-  }
-
-  /** Where each term-dependent immediate sits in a seed page, or a blinded one, and what it holds. */
-  immediateFields(blinded: boolean): readonly ImmediateField[] {
-    return (blinded ? this.#blinded : this.#seed).fields;
-  }
-
-  encode(term: number, key?: number): Uint8Array {
-    assertInt32(term, 'term');
-    if (key !== undefined) assertInt32(key, 'key');
-    const { code: template, fields } = key === undefined ? this.#seed : this.#blinded;
-    // A view into Node's shared buffer pool: V8 gives a typed array of more than 64 bytes (a vector
-    // kernel's page) memory of its own, allocated and later freed per array, which cost more than the rest
-    // of a compile. A plain Uint8Array, not the pool's Buffer, as every other encoder returns.
-    const pooled = Buffer.allocUnsafe(template.length);
-    const code = new Uint8Array(pooled.buffer, pooled.byteOffset, template.length);
-    code.set(template);
-    for (const { offset, kind } of fields) writeLittleEndian32(code, offset, fieldValue(kind, term, key));
-    return code;
-  }
-}
-
-function fieldValue(kind: ImmediateKind, term: number, key: number | undefined): number {
-  if (kind === 'term') return term;
-  if (key === undefined) throw new Error(`a ${kind} field in a page without a key`);
-  return kind === 'key' ? key : term ^ key;
-}
-
-function writeLittleEndian32(code: Uint8Array, offset: number, value: number): void {
-  code[offset] = value & 0xff;
-  code[offset + 1] = (value >>> 8) & 0xff;
-  code[offset + 2] = (value >>> 16) & 0xff;
-  code[offset + 3] = (value >>> 24) & 0xff;
-}
-
-let scalarTemplate: PageTemplate | undefined;
-
-/** The scalar (baseline) page, composed from the encoders: the definition encodeAdderPage must match. */
-export function composeAdderPage(term: number, key?: number): Uint8Array {
-  return composePage(scalarBatchAdder, term, key).code;
-}
-
-/** The scalar (baseline) page by the template: what a registry without a level compiles. */
-export function encodeAdderPage(term: number, key?: number): Uint8Array {
-  scalarTemplate ??= new PageTemplate(scalarBatchAdder);
-  return scalarTemplate.encode(term, key);
 }

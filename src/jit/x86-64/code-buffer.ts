@@ -4,9 +4,7 @@
  * template can be patched and the blinding check can find them without offsets counted by hand.
  */
 
-import type { ImmediateField, ImmediateKind } from '../target.js';
-
-export type { ImmediateField, ImmediateKind };
+import type { ComposedPage, ImmediateKind, ImmediateSlice } from '../target.js';
 
 /** A place in the code, bound once; branches may refer to it before it is bound. */
 export interface Label {
@@ -23,7 +21,7 @@ interface Branch {
 
 export class CodeBuffer {
   readonly #bytes: number[] = [];
-  readonly #fields: ImmediateField[] = [];
+  readonly #slices: ImmediateSlice[] = [];
   readonly #branches: Branch[] = [];
 
   get length(): number {
@@ -38,7 +36,7 @@ export class CodeBuffer {
   /** Emits an instruction that ends in a 4-byte immediate holding `kind` (true of every x86 `op r, imm32`). */
   emitWithImmediate(instruction: number[], kind: ImmediateKind): this {
     this.emit(instruction);
-    this.#fields.push({ offset: this.#bytes.length - 4, kind });
+    this.#slices.push({ offset: this.#bytes.length - 4, kind, valueShift: 0, fieldShift: 0, width: 32 });
     return this;
   }
 
@@ -64,8 +62,8 @@ export class CodeBuffer {
     return this.emit(placeholder);
   }
 
-  /** The finished code and its immediate fields. Every label a branch refers to must be bound. */
-  finish(): { code: Uint8Array; fields: ImmediateField[] } {
+  /** The finished code and its immediates' slices. Every label a branch refers to must be bound. */
+  finish(): ComposedPage {
     const bytes = this.#bytes.slice();
     for (const { at, length, encode, target } of this.#branches) {
       if (target.offset === undefined) throw new Error(`the branch at offset ${at} has an unbound label`);
@@ -73,6 +71,6 @@ export class CodeBuffer {
       if (encoded.length !== length) throw new Error(`the branch at offset ${at} changed length`);
       bytes.splice(at, length, ...encoded);
     }
-    return { code: Uint8Array.from(bytes), fields: this.#fields.map((field) => ({ ...field })) };
+    return { code: Uint8Array.from(bytes), slices: this.#slices.map((slice) => ({ ...slice })) };
   }
 }

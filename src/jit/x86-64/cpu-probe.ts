@@ -1,13 +1,14 @@
 /**
- * Asking an x86-64 CPU what it can run: the probe page's code (pure bytes; host.ts runs it) and the
- * reading of its answers (pure, so that it can be tested with register values made by hand).
+ * Asking an x86-64 CPU what it can run: the probe page's code (pure bytes; the core's host.ts runs it
+ * through the HostProbe it hands detectX86Capabilities) and the reading of its answers (pure, so that it
+ * can be tested with register values made by hand).
  *
  * The probe has two entry points, both `void f(int32_t io[4], size_t n)` so that the batch call gate can
  * call them; the JavaScript side decides which leaves to ask for, since asking for some is only safe once
  * another has answered (leaf 7 needs leaf 0's maximum ≥ 7; xgetbv faults unless leaf 1 reports OSXSAVE).
  */
-import type { KernelLevel } from '../target.js';
-import { layout } from './adder-page.js';
+import type { HostCapabilities, HostProbe } from '../target.js';
+import { layout, type X86Level } from './adder-page.js';
 import {
   cpuid,
   movDwordAtRdiR32,
@@ -112,7 +113,7 @@ export interface X86Features {
   /** XCR0 bits 1 (SSE state) and 2 (the upper halves of the ymm registers): the OS saves them on a context switch. */
   osSavesYmm: boolean;
   /** The best batch kernel level all of the above allows. */
-  level: KernelLevel;
+  level: X86Level;
 }
 
 const bit = (value: number, index: number) => ((value >>> index) & 1) === 1;
@@ -134,7 +135,7 @@ export function parseCpuidReport(report: CpuidReport): X86Features {
     avx2: leaf7 !== undefined && bit(leaf7.ebx, 5),
     osSavesYmm: osxsave && xcr0 !== undefined && (xcr0 & 0b110) === 0b110,
   };
-  const level: KernelLevel =
+  const level: X86Level =
     missingFor('avx2', features).length === 0
       ? 'avx2'
       : missingFor('sse2', features).length === 0
@@ -153,7 +154,7 @@ function vendorString({ ebx, edx, ecx }: CpuidLeaf): string {
  * What `features` lack for code at `level`, each named with where the CPU reports it; empty when the
  * level can run.
  */
-export function missingFor(level: KernelLevel, features: Omit<X86Features, 'level'>): string[] {
+export function missingFor(level: X86Level, features: Omit<X86Features, 'level'>): string[] {
   const missing: string[] = [];
   if (level === 'scalar') return missing;
   if (!features.sse2) missing.push('SSE2 (CPUID.1:EDX bit 26)');
@@ -164,4 +165,46 @@ export function missingFor(level: KernelLevel, features: Omit<X86Features, 'leve
   if (!features.osSavesYmm)
     missing.push('OS saving of the ymm registers (XCR0 bits 1 and 2, read by XGETBV)');
   return missing;
+}
+
+/**
+ * Runs the probe page through `probe`: CPUID leaves 0, 1 and (when the CPU has it) 7, and XCR0 when the
+ * OS allows xgetbv.
+ */
+export function readCpuid(probe: HostProbe): CpuidReport {
+  return probe(encodeCpuProbePage(), (call) => {
+    const leaf = (eax: number, ecx: number): CpuidLeaf => {
+      const io = Int32Array.of(eax, ecx, 0, 0);
+      call(CPUID_ENTRY, io);
+      return { eax: io[0] as number, ebx: io[1] as number, ecx: io[2] as number, edx: io[3] as number };
+    };
+    const leaf0 = leaf(0, 0);
+    const leaf1 = leaf(1, 0);
+    const report: CpuidReport = { leaf0, leaf1 };
+    if (leaf0.eax >>> 0 >= 7) report.leaf7 = leaf(7, 0);
+    if (((leaf1.ecx >>> 27) & 1) === 1) {
+      const io = Int32Array.of(0, 0);
+      call(XGETBV_ENTRY, io);
+      report.xcr0 = io[0] as number;
+    }
+    return report;
+  });
+}
+
+/** What an x86-64 host runs (the core's HostCapabilities), and the features that decided it. */
+export type X86Capabilities = HostCapabilities & { readonly features: X86Features };
+
+/** What an x86-64 host with `features` runs. */
+export function x86Capabilities(features: X86Features): X86Capabilities {
+  return {
+    best: features.level,
+    // Scalar code is the architecture's baseline: nothing to check.
+    missingFor: (level) => missingFor(level as X86Level, features),
+    features,
+  };
+}
+
+/** Architecture.detect for x86-64: the probe page's answers, read. */
+export function detectX86Capabilities(probe: HostProbe): HostCapabilities {
+  return x86Capabilities(parseCpuidReport(readCpuid(probe)));
 }

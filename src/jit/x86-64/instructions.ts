@@ -4,7 +4,7 @@
  * instruction it emits, and its comment explains every byte, so that the adder's eleven bytes can be checked
  * by eye against the Intel SDM (Vol. 2) without running anything.
  */
-import { assertInt32 } from '../int32.js';
+import { assertInt32, littleEndian32 } from '../int32.js';
 
 /** REX prefix with W=1: the instruction operates on 64-bit registers (rax, rdi) instead of 32-bit ones. */
 const REX_W = 0x48;
@@ -14,11 +14,6 @@ const REX_W = 0x48;
 export function movRaxImm32(imm: number): number[] {
   assertInt32(imm, 'imm32');
   return [REX_W, 0xc7, 0xc0, ...littleEndian32(imm)];
-}
-
-/** The four bytes of a 32-bit value, least significant first (x86 is little-endian). */
-export function littleEndian32(value: number): number[] {
-  return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
 }
 
 /** `add rax, rdi` = 48 01 F8. Opcode 01 /r (ADD r/m64, r64) with ModRM F8 (mod=11, reg=111 rdi, rm=000

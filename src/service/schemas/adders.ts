@@ -4,6 +4,7 @@
  * OpenAPI document is generated from them.
  */
 import { Type } from 'typebox';
+import { KERNEL_LEVELS } from '../../jit/targets.js';
 import type { BinaryBatchBody } from '../binary-batch.js';
 import { DecimalCount, DecimalInt32Text, errorResponses, Int32, NoQuery } from './common.js';
 
@@ -171,7 +172,8 @@ const AdderDetails = Type.Object({
 
 const RegistryStats = Type.Object({
   target: Type.String({ description: 'What the pages are generated for', examples: ['x86-64-avx2'] }),
-  level: Type.Union([Type.Literal('avx2'), Type.Literal('sse2'), Type.Literal('scalar')], {
+  level: Type.String({
+    enum: [...KERNEL_LEVELS],
     description: 'The batch kernels’ instruction-set level (JIT_ISA)',
   }),
   capacity: Type.Integer({ examples: [4096] }),

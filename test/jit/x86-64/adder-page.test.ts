@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type AdderPageTarget, TARGETS, targetByName, targetForLevel } from '../../../src/jit/target.js';
+import type { AdderPageTarget } from '../../../src/jit/target.js';
 import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,
-  encodeAdderPage,
   encodeBatchAdder,
   encodeBlindedAdder,
   layout,
   MAIN_LOOP_OFFSET,
 } from '../../../src/jit/x86-64/adder-page.js';
-import { createX86_64Target } from '../../../src/jit/x86-64/targets.js';
+import { createX86_64Target, X86_64 } from '../../../src/jit/x86-64/architecture.js';
 import { type DecodedOperands, decodeOperands } from '../../support/x86-decoding.js';
+import { encodeAdderPage, X86_64_TARGETS } from '../../support/x86-pages.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 /** Every target and unroll factor the code generator can make, not only the chosen ones. */
@@ -134,7 +134,7 @@ describe('adder pages at each level', () => {
           'done: Vzeroupper',
           'Ret',
         ];
-        const avx2 = targetForLevel('avx2');
+        const avx2 = X86_64.target('avx2');
         assert.equal(avx2.unroll, 4);
         const decoded = decodeOperands(avx2.encodePage(term, key));
         assert.deepEqual(listing(decoded, expected), expected);
@@ -181,7 +181,7 @@ describe('adder pages at each level', () => {
           ...scalarTail,
           'done: Ret',
         ];
-        const sse2 = targetForLevel('sse2');
+        const sse2 = X86_64.target('sse2');
         assert.equal(sse2.unroll, 4);
         const decoded = decodeOperands(sse2.encodePage(term, key));
         assert.deepEqual(listing(decoded, expected), expected);
@@ -192,7 +192,7 @@ describe('adder pages at each level', () => {
   });
 
   it('decodes the seed scalar page to the seed adder and the scalar loop, byte for byte the page of before', () => {
-    const scalar = targetForLevel('scalar');
+    const scalar = X86_64.target('scalar');
     const expected = [
       'Mov RAX, -4',
       'Add RAX, RDI',
@@ -275,7 +275,7 @@ describe('adder pages at each level', () => {
     });
 
     it(`${target.name}: the template's page is the composed page, and the apply entry is the scalar one`, () => {
-      const scalar = targetForLevel('scalar');
+      const scalar = X86_64.target('scalar');
       fc.assert(
         fc.property(int32, fc.option(int32, { nil: undefined }), (term, key) => {
           const code = target.encodePage(term, key);
@@ -304,16 +304,14 @@ describe('adder pages at each level', () => {
 
   it('names its targets by architecture and level, and refuses an unknown level or name', () => {
     assert.deepEqual(
-      TARGETS.map(({ name, level, lanes }) => [name, level, lanes]),
+      X86_64_TARGETS.map(({ name, level, lanes }) => [name, level, lanes]),
       [
         ['x86-64-scalar', 'scalar', 1],
         ['x86-64-sse2', 'sse2', 4],
         ['x86-64-avx2', 'avx2', 8],
       ],
     );
-    assert.equal(targetByName('x86-64-avx2'), targetForLevel('avx2'));
-    assert.throws(() => targetByName('x86-64-avx512'), /target must be one of x86-64-scalar, x86-64-sse2/);
-    assert.throws(() => targetForLevel('avx512' as 'avx2'), /level must be one of scalar, sse2, avx2/);
+    assert.throws(() => X86_64.target('avx512'), /level must be one of scalar, sse2, avx2/);
     assert.throws(() => createX86_64Target('scalar', 2), {
       name: 'RangeError',
       message: 'the scalar kernel is not unrolled',
@@ -331,7 +329,7 @@ describe('adder pages at each level', () => {
     assert.deepEqual(
       (['scalar', 'sse2', 'avx2'] as const).map((level) => {
         const { name, architecture } = createX86_64Target(level);
-        return [name, architecture];
+        return [name, architecture.name];
       }),
       [
         ['x86-64-scalar', 'x86-64'],
@@ -376,7 +374,7 @@ describe('adder pages at each level', () => {
     assert.throws(() => encodeBlindedAdder(1, 2 ** 31), refusal('key', 2 ** 31));
     assert.throws(() => encodeBatchAdder(-(2 ** 31) - 1), refusal('term', -(2 ** 31) - 1));
     assert.throws(() => encodeBatchAdder(1, 0.5), refusal('key', 0.5));
-    for (const target of TARGETS) {
+    for (const target of X86_64_TARGETS) {
       assert.throws(() => target.composePage(2 ** 31, 1), refusal('term', 2 ** 31));
       assert.throws(() => target.composePage(1, 2 ** 31), refusal('key', 2 ** 31));
       assert.throws(() => target.encodePage(2 ** 31), refusal('term', 2 ** 31));

@@ -29,14 +29,14 @@ describe('CodeBuffer', () => {
     );
   });
 
-  it('records where each immediate field starts: the last four bytes of its instruction', () => {
+  it('records where each immediate starts, the last four bytes of its instruction, as a whole-word slice', () => {
     const code = new CodeBuffer();
     code.emit(decRsi()).emitWithImmediate(movEaxImm32(0x11223344), 'blindedTerm');
     code.emitWithImmediate(xorEaxImm32(-1), 'key');
-    const { code: bytes, fields } = code.finish();
-    assert.deepEqual(fields, [
-      { offset: 4, kind: 'blindedTerm' },
-      { offset: 9, kind: 'key' },
+    const { code: bytes, slices } = code.finish();
+    assert.deepEqual(slices, [
+      { offset: 4, kind: 'blindedTerm', valueShift: 0, fieldShift: 0, width: 32 },
+      { offset: 9, kind: 'key', valueShift: 0, fieldShift: 0, width: 32 },
     ]);
     assert.deepEqual([...bytes.subarray(4, 8)], [0x44, 0x33, 0x22, 0x11]);
     assert.deepEqual([...bytes.subarray(9, 13)], [0xff, 0xff, 0xff, 0xff]);

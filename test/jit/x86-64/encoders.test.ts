@@ -6,17 +6,11 @@ import { toHex } from '../../../src/jit/hex.js';
 import {
   ADDER_ENTRY,
   BATCH_ADDER_ENTRY,
-  composeAdderPage,
   encodeAdder,
-  encodeAdderPage,
   encodeBatchAdder,
   encodeBlindedAdder,
 } from '../../../src/jit/x86-64/adder-page.js';
-import {
-  BATCH_CALL_GATE_ENTRY,
-  CALL_GATE_ENTRY,
-  encodeCallGates,
-} from '../../../src/jit/x86-64/call-gates.js';
+import { X86_64_CALL_GATES } from '../../../src/jit/x86-64/call-gates.js';
 import {
   addRaxRdi,
   addRdiImm8,
@@ -41,6 +35,7 @@ import {
   xorEaxImm32,
 } from '../../../src/jit/x86-64/instructions.js';
 import { decodeOne } from '../../support/x86-decoding.js';
+import { composeAdderPage, encodeAdderPage } from '../../support/x86-pages.js';
 
 describe('x86-64 encoders', () => {
   // The expected bytes are the seed program's: 48 c7 c0 <imm32 little-endian> 48 01 f8 c3.
@@ -189,15 +184,15 @@ describe('x86-64 encoders', () => {
   });
 
   it('decodes the call gates to jmp rsi and jmp rdx at their entries', () => {
-    const gates = encodeCallGates();
+    const gates = X86_64_CALL_GATES.encode();
     assert.deepEqual(
-      disassemble(gates.subarray(CALL_GATE_ENTRY, CALL_GATE_ENTRY + 2)).map(
+      disassemble(gates.subarray(X86_64_CALL_GATES.int32Entry, X86_64_CALL_GATES.int32Entry + 2)).map(
         (instruction) => instruction.text,
       ),
       ['jmp rsi'],
     );
     assert.deepEqual(
-      disassemble(gates.subarray(BATCH_CALL_GATE_ENTRY)).map((instruction) => instruction.text),
+      disassemble(gates.subarray(X86_64_CALL_GATES.batchEntry)).map((instruction) => instruction.text),
       ['jmp rdx'],
     );
   });

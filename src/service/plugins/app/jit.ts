@@ -5,17 +5,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { resolveKernelLevel } from '../../../jit/host.js';
+import { hostTarget } from '../../../jit/host.js';
 import { mappingBudget } from '../../../jit/mapping-budget.js';
 import { JitRegistry, type RegistryOptions } from '../../../jit/registry.js';
 import { runJitSelfTest } from '../../../jit/self-test.js';
-import type { KernelLevel } from '../../../jit/target.js';
 
 export interface JitPluginOptions {
   capacity: number;
   blinding: boolean;
   /** JIT_ISA: the batch kernels' level, or 'auto' for the best this host runs. */
-  isa: KernelLevel | 'auto';
+  isa: string;
   compile?: RegistryOptions['compile'];
   onCompile?: RegistryOptions['onCompile'];
 }
@@ -30,10 +29,11 @@ declare module 'fastify' {
 
 async function jitPlugin(app: FastifyInstance, options: JitPluginOptions): Promise<void> {
   // Fail the start, not the first request: a host that forbids executable memory, or lacks the level asked
-  // for (UnsupportedKernelLevelError, naming what the CPU lacks), is found out here.
-  const level = resolveKernelLevel(options.isa);
-  runJitSelfTest(level);
-  const registry = new JitRegistry({ ...options, level });
+  // for (UnsupportedKernelLevelError, naming what the CPU lacks or whose level it is), is found out here.
+  // The target is resolved here, once, and handed to the self-test and the registry.
+  const target = hostTarget(options.isa);
+  runJitSelfTest(target);
+  const registry = new JitRegistry({ ...options, target });
   let ready = true;
   app.decorate('jit', registry);
   app.decorate('jitReady', () => ready);

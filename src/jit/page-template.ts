@@ -1,0 +1,42 @@
+/**
+ * Makes adder pages by copying a page composed once for term 0 (and key 0) and writing the term's
+ * immediates into the copy: a compile happens on every cold request, and composing the page from the
+ * encoders each time would cost more than the copy and the writes. The same for every architecture: a
+ * target hands its composer, and tests hold every target's template equal to its composer.
+ */
+import { immediateValue, writeSlice } from './immediates.js';
+import { assertInt32 } from './int32.js';
+import type { ComposedPage, ImmediateSlice } from './target.js';
+
+export class PageTemplate {
+  readonly #seed: ComposedPage;
+  readonly #blinded: ComposedPage;
+
+  /** Offsets of the 32-bit words that hold any part of a blinded page's `term ^ key` or key. */
+  readonly blindedImmediateOffsets: readonly number[];
+
+  constructor(compose: (term: number, key?: number) => ComposedPage) {
+    this.#seed = compose(0);
+    this.#blinded = compose(0, 0);
+    this.blindedImmediateOffsets = Object.freeze([...new Set(this.#blinded.slices.map((slice) => slice.offset))]);
+  }
+
+  /** Where each term-dependent immediate sits in a seed page, or a blinded one, and what it holds. */
+  immediateSlices(blinded: boolean): readonly ImmediateSlice[] {
+    return (blinded ? this.#blinded : this.#seed).slices;
+  }
+
+  encode(term: number, key?: number): Uint8Array {
+    assertInt32(term, 'term');
+    if (key !== undefined) assertInt32(key, 'key');
+    const { code: template, slices } = key === undefined ? this.#seed : this.#blinded;
+    // A view into Node's shared buffer pool: V8 gives a typed array of more than 64 bytes (a vector
+    // kernel's page) memory of its own, allocated and later freed per array, which cost more than the rest
+    // of a compile. A plain Uint8Array, not the pool's Buffer, as every encoder returns.
+    const pooled = Buffer.allocUnsafe(template.length);
+    const code = new Uint8Array(pooled.buffer, pooled.byteOffset, template.length);
+    code.set(template);
+    for (const slice of slices) writeSlice(code, slice, immediateValue(slice.kind, term, key));
+    return code;
+  }
+}
