@@ -37,7 +37,8 @@ export function readImmediate(
   for (const slice of slices) {
     if (slice.kind !== kind) continue;
     found = true;
-    const bits = ((readUint32LE(code, slice.offset) >>> slice.fieldShift) & mask(slice.width)) << slice.valueShift;
+    const bits =
+      ((readUint32LE(code, slice.offset) >>> slice.fieldShift) & mask(slice.width)) << slice.valueShift;
     const bitsMask = (mask(slice.width) << slice.valueShift) >>> 0;
     if (((value ^ bits) & held & bitsMask) !== 0)
       throw new Error(`the ${kind} immediates of this code disagree (at offset ${slice.offset})`);

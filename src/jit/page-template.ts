@@ -18,7 +18,9 @@ export class PageTemplate {
   constructor(compose: (term: number, key?: number) => ComposedPage) {
     this.#seed = compose(0);
     this.#blinded = compose(0, 0);
-    this.blindedImmediateOffsets = Object.freeze([...new Set(this.#blinded.slices.map((slice) => slice.offset))]);
+    this.blindedImmediateOffsets = Object.freeze([
+      ...new Set(this.#blinded.slices.map((slice) => slice.offset)),
+    ]);
   }
 
   /** Where each term-dependent immediate sits in a seed page, or a blinded one, and what it holds. */

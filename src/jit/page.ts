@@ -180,7 +180,11 @@ export class ExecutablePage {
    */
   callWithInt32Bytes(entry: number, bytes: Uint8Array): void {
     const values = bytes.byteLength >>> 2;
-    callGates(this.architecture).int32Array(bytes as unknown as Int32Array, values, this.#entryAddress(entry));
+    callGates(this.architecture).int32Array(
+      bytes as unknown as Int32Array,
+      values,
+      this.#entryAddress(entry),
+    );
   }
 
   /** The address of an entry point, after checking that the page is live and the entry lies in its code. */

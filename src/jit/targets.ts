@@ -19,7 +19,10 @@ export function architectureFor(nodeArch: string): Architecture | undefined {
 }
 
 /** Throws UnsupportedPlatformError unless this is Linux on an architecture the JIT generates code for. */
-export function assertSupportedPlatform(platform: string = process.platform, arch: string = process.arch): void {
+export function assertSupportedPlatform(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): void {
   if (platform !== 'linux' || architectureFor(arch) === undefined) {
     throw new UnsupportedPlatformError(
       platform,
