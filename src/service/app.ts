@@ -12,6 +12,7 @@ import { type Config, DEFAULT_CONFIG } from '../config.js';
 import type { RegistryOptions, RegistryStats } from '../jit/registry.js';
 import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
+import { requestIdOf } from '../observability/request-id.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
 import { acceptBinaryBatches } from './binary-batch.js';
@@ -26,6 +27,7 @@ import shutdownPlugin from './plugins/app/shutdown.js';
 import explorerPlugin from './plugins/external/static.js';
 import docsPlugin from './plugins/external/swagger.js';
 import loadSheddingPlugin from './plugins/external/under-pressure.js';
+import { stampEveryAnswer } from './response-headers.js';
 import { ErrorResponse } from './schemas/common.js';
 import { formatValidationError } from './validation-messages.js';
 
@@ -70,6 +72,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
     ...(fastifyLogs ? { loggerInstance: log } : {}),
     logController: new RequestLogController(log),
+    // The client's id when it is a usable one, a random UUID otherwise (request-id.ts).
+    genReqId: requestIdOf,
     // Bodies are small JSON documents; routes set tighter limits of their own.
     bodyLimit: 256 * 1024,
     // The service answers a request without Host itself, in its error shape (connection-guard.ts).
@@ -106,6 +110,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
   parseJsonBodiesAsWritten(app);
   acceptBinaryBatches(app, settings.binaryBatchLimitBytes);
+  // First: every hook after it may answer at once.
+  stampEveryAnswer(app);
   guardConnections(app, app.server);
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);
