@@ -27,7 +27,6 @@ import shutdownPlugin from './plugins/app/shutdown.js';
 import explorerPlugin from './plugins/external/static.js';
 import docsPlugin from './plugins/external/swagger.js';
 import loadSheddingPlugin from './plugins/external/under-pressure.js';
-import { stampEveryAnswer } from './response-headers.js';
 import { ErrorResponse } from './schemas/common.js';
 import { formatValidationError } from './validation-messages.js';
 
@@ -109,8 +108,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
   parseJsonBodiesAsWritten(app);
   acceptBinaryBatches(app, settings.binaryBatchLimitBytes);
-  // First: every hook after it may answer at once.
-  stampEveryAnswer(app);
   guardConnections(app, app.server);
   app.addSchema(ErrorResponse);
   await app.register(errorsPlugin);

@@ -23,7 +23,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { requestIdOf } from '../observability/request-id.js';
 import { errorBody } from './errors.js';
-import { everyAnswerHeaders } from './response-headers.js';
+import { everyAnswerHeaders, stampAnswer } from './response-headers.js';
 
 /** Answers a connection may hold unsent before the service stops serving it: a few large answers' worth. */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
@@ -76,6 +76,9 @@ export function guardRequest(
   reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ): void {
+  // First, since any answer may follow; here rather than in a hook of its own, which cost 8 % more CPU
+  // per warm apply (docs/decisions.md has the runs).
+  stampAnswer(request, reply);
   const raw = request.raw;
   const socket = raw.socket;
   if (socket.writableLength > MAX_UNSENT_BYTES || socket.destroyed) {

@@ -3,10 +3,10 @@
  *
  * - on every answer, whoever writes it: the request's id (observability/request-id.ts says where it comes
  *   from), and `X-Content-Type-Options: nosniff`, so that no browser takes a JSON answer, or an error
- *   quoting a client's text, for HTML or a script. Fastify's answers get them from an onRequest hook that
- *   runs before any other (app.ts adds it first) and from the errors plugin for errors raised before
- *   routing; the answers written outside Fastify (client-errors.ts, connection-guard.ts) take them from
- *   `everyAnswerHeaders`.
+ *   quoting a client's text, for HTML or a script. Fastify's answers get them from the onRequest hook
+ *   every request passes first (connection-guard.ts's guardRequest) and from the errors plugin for errors
+ *   raised before routing; the answers written outside Fastify (client-errors.ts, connection-guard.ts's
+ *   417) take them from `everyAnswerHeaders` or `everyAnswerHeaderLines`.
  * - on the HTML pages (the explorer, Swagger UI), each page's Content-Security-Policy, which forbids
  *   framing by other sites among the rest, and no referrer.
  *
@@ -14,7 +14,7 @@
  * policy per page, each written here in a line; helmet's dozen defaults are for sites that serve pages
  * from many routes, and its CSP would be replaced on both pages anyway.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 const NO_SNIFF = ['x-content-type-options', 'nosniff'] as const;
@@ -33,16 +33,6 @@ export function everyAnswerHeaderLines(requestId: string): string {
 export function stampAnswer(request: FastifyRequest, reply: FastifyReply): void {
   reply.header(REQUEST_ID_HEADER, request.id);
   reply.header(NO_SNIFF[0], NO_SNIFF[1]);
-}
-
-function stampAnswerHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  stampAnswer(request, reply);
-  done();
-}
-
-/** Stamps every answer of `app`: add it before any other onRequest hook, which may answer at once. */
-export function stampEveryAnswer(app: FastifyInstance): void {
-  app.addHook('onRequest', stampAnswerHook);
 }
 
 /** Gives every answer of `scope`, an HTML page's, its Content-Security-Policy and no referrer. */
