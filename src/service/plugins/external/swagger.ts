@@ -13,9 +13,10 @@ const DEFAULT_LOCAL_URL = `http://${CONFIG_VARIABLES.HOST.default}:${CONFIG_VARI
 
 /**
  * Swagger UI's page: its scripts, styles and icons come from the service (the bundle sets styles through
- * the DOM, which CSP allows, and draws some icons as data: images), it fetches only the document, submits
- * no form, and no other site may frame it (a page that runs requests for whoever clicks must not be
- * overlaid by another).
+ * the DOM, which CSP allows, and draws some icons as data: images), it fetches only the document and the
+ * operations a person tries out, submits no form, and no other site may frame it (a page that runs
+ * requests for whoever clicks must not be overlaid by another). test/system/browser/docs.test.ts checks
+ * in Chromium that the policy blocks nothing the page uses.
  */
 export const DOCS_CSP = [
   "default-src 'self'",
@@ -126,7 +127,12 @@ async function docsPlugin(app: FastifyInstance, options: { version: string }): P
     documents.addHook('onRequest', limitQueuedLargeAnswers);
     await documents.register(async (ui) => {
       protectPage(ui, DOCS_CSP);
-      await ui.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
+      // BaseLayout: the page without Swagger UI's top bar, whose logo is an SVG with a <style> element
+      // in it, which DOCS_CSP would block (and which a field to load other documents sits beside).
+      await ui.register(swaggerUi, {
+        routePrefix: '/docs',
+        uiConfig: { tryItOutEnabled: false, layout: 'BaseLayout' },
+      });
     });
     documents.get('/openapi.json', { schema: { hide: true, querystring: NoQuery } }, async () =>
       app.swagger(),
