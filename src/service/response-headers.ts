@@ -26,7 +26,9 @@ export function everyAnswerHeaders(requestId: string): Record<string, string> {
 
 /** The same, as the lines of a response head written by hand. */
 export function everyAnswerHeaderLines(requestId: string): string {
-  return `${REQUEST_ID_HEADER}: ${requestId}\r\n${NO_SNIFF[0]}: ${NO_SNIFF[1]}\r\n`;
+  return Object.entries(everyAnswerHeaders(requestId))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
 }
 
 /** Sets the headers every answer carries on a Fastify reply. */
