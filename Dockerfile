@@ -45,9 +45,11 @@ COPY --from=build /app/dist/web ./dist/web
 # uid 1000 in the official image; the service needs no privilege (mmap and mprotect of its own memory).
 USER node
 EXPOSE 3000
-# The slim image has no curl: Node's own fetch asks /healthz, with a deadline under the check's timeout.
+# The slim image has no curl, and a Node.js process per check would hold 65 MB inside the 256 MiB limit:
+# bash alone asks /healthz over its /dev/tcp (3 MB, no other process), reading the status line with a
+# deadline under the check's timeout (docs/operations.md, "The container", has the figures).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`, { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET /healthz HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r -t 2 status <&3 && [[ $status == 'HTTP/1.1 200 '* ]]"]
 # Exec form, node as PID 1: SIGTERM from `docker stop` reaches the server, which closes and exits 0.
 # The flag caps V8's young generation at 16 MiB semi-spaces, the size Node.js 20 and 22 reach under load:
 # Node.js 24's and 26's would grow to 64 MiB on a host with memory to spare, and resident memory with it

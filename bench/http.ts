@@ -29,11 +29,9 @@
  * `cold|binary`; a partial run never writes docs/benchmarks.md, which holds whole runs only.
  */
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuSeconds, PIN, pin } from '../harness/process-cpu.js';
 import {
   freePort,
   SERVICE_NODE_FLAGS,
@@ -79,17 +77,6 @@ interface Measurement {
   cpuUs: number;
 }
 
-/** Clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/** CPU seconds a process has used so far (user + system), from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  // The command name, in parentheses, may contain spaces: split after its closing parenthesis. utime and
-  // stime are then the 12th and 13th fields (the 14th and 15th of the whole line).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 type RequestSpec = autocannon.Request;
 
 interface Scenario {
@@ -105,19 +92,6 @@ interface Scenario {
   valuesPerRequest?: number;
   /** Run once against each target before measuring (compiles the warm terms). */
   prepare?: (url: string) => Promise<void>;
-}
-
-/**
- * With two or more CPUs, every server runs on CPU 0 and the load generator (this process) on CPU 1, all
- * their threads included: otherwise the scheduler moves both around the two cores, and which of them
- * shares a core with the other's busy moments changes from one measurement to the next.
- */
-const PIN = availableParallelism() >= 2 && process.env.BENCH_PIN !== '0';
-
-function pin(pid: number, cpu: number): void {
-  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], {
-    stdio: 'ignore',
-  });
 }
 
 async function start(name: string, env: Record<string, string>, script?: string): Promise<Target> {

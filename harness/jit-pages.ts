@@ -77,7 +77,7 @@ export class JitPageClassifier {
       const mergedPage = this.#recycledPageMergedBelow(mapping, next);
       if (mergedPage !== undefined) {
         reading.pages.push(mergedPage);
-      } else if (this.#isJitPage(mapping, next)) {
+      } else if (this.#isJitPage(mapping, next) && !this.#inWebAssemblyCodeSpace(maps, index)) {
         this.#seen.add(mapping.start);
         reading.pages.push(mapping);
         if (isWritable(mapping) && isExecutable(mapping)) reading.violations.push(mapping);
@@ -101,6 +101,29 @@ export class JitPageClassifier {
       return undefined;
     }
     return { ...mapping, start: lastPage };
+  }
+
+  /**
+   * Whether a page never seen as the JIT's lies in V8's WebAssembly code space: a run of adjacent private
+   * anonymous mappings, each rwx or `---p`, as V8 commits its code in a reservation. Such a run can hold a
+   * one-page rwx mapping followed by a one-page `---p` one, the shape of a JIT page that broke W^X; but the
+   * JIT's pages are sealed `r-xp` and come one page and one guard at a time, while V8's run also holds
+   * mappings of other sizes (harness/writable-executable.ts names the rest of it). A page of ours that
+   * broke W^X the first time it was seen, placed by the kernel right against reserved memory of another
+   * size, would go unreported here; the memory ledger (harness/memory-ledger.ts) still sees its mprotect.
+   */
+  #inWebAssemblyCodeSpace(maps: readonly Mapping[], index: number): boolean {
+    const mapping = maps[index] as Mapping;
+    if (this.#seen.has(mapping.start) || mapping.perms !== 'rwxp') return false;
+    const inRun = (candidate: Mapping | undefined) =>
+      candidate !== undefined &&
+      isPrivateAnonymous(candidate) &&
+      (candidate.perms === 'rwxp' || candidate.perms === '---p');
+    let first = index;
+    while (inRun(maps[first - 1]) && maps[first - 1]?.end === maps[first]?.start) first -= 1;
+    let last = index;
+    while (inRun(maps[last + 1]) && maps[last]?.end === maps[last + 1]?.start) last += 1;
+    return maps.slice(first, last + 1).some(({ start, end }) => end - start !== this.#pageSize);
   }
 
   #isGuard(mapping: Mapping, next: Mapping | undefined): boolean {

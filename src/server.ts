@@ -12,6 +12,7 @@
  */
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
+import { BUILD_INFO } from './build-info.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { SyscallError, UnsupportedKernelLevelError, UnsupportedPlatformError } from './jit/errors.js';
 import { mappingBudget } from './jit/mapping-budget.js';
@@ -86,7 +87,9 @@ export async function main(): Promise<void> {
   try {
     const { port, host, logLevel, ...settings } = loadConfig();
     assertCapacityFits(settings);
-    app = await buildApp({ logger: createServiceLogger({ level: logLevel }), ...settings });
+    const logger = createServiceLogger({ level: logLevel });
+    logger?.info(BUILD_INFO, `babyjit ${BUILD_INFO.version} starting on ${BUILD_INFO.runtime}`);
+    app = await buildApp({ logger, ...settings });
     const delay = settings.shutdownDrainMs + SHUTDOWN_GRACE_MS;
     closeWithGrace({ delay, logger: false, skip: [...FAULT_SIGNALS] }, async ({ signal, err }) => {
       if (err) app?.log.error({ err }, 'shutting down after an uncaught error');

@@ -8,10 +8,45 @@
  * scrapes.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { BuildInfo } from '../build-info.js';
 import type { RegistryStats } from '../jit/registry.js';
 import { type HistogramSeries, RecordingHistogram } from './recording-histogram.js';
 
 type RequestLabel = 'method' | 'route' | 'status_code';
+
+export interface ServiceMetricsOptions {
+  /** REQUEST_TIMEOUT_MS: the longest a request may take, and so the request histogram's last bucket. */
+  requestTimeoutMs: number;
+  /** What babyjit_build_info reports. */
+  build: BuildInfo;
+}
+
+/**
+ * prom-client's default metrics include three gauges named like counters, which `promtool check metrics`
+ * refuses ("non-counter metrics should not have _total suffix"). Each is the sum of the gauge by type
+ * beside it (`nodejs_active_handles{type}` and so on), so they are left out and nothing is lost:
+ * `sum(nodejs_active_handles)` is the total.
+ */
+export const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/** Request durations: fine steps up to a second, where nearly every request falls, then coarser ones. */
+const REQUEST_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 5, 10, 30, 60, 300,
+  900,
+];
+
+/**
+ * The request histogram's buckets: REQUEST_BUCKETS up to the request timeout, and the timeout itself last,
+ * since a request may take that long (its body arriving slowly) and no longer.
+ */
+export function requestDurationBuckets(requestTimeoutMs: number): number[] {
+  const timeout = requestTimeoutMs / 1000;
+  return [...REQUEST_BUCKETS.filter((bound) => bound < timeout), timeout];
+}
 
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -23,13 +58,14 @@ export class ServiceMetrics {
   readonly #maxConnections: Gauge;
 
   /** `stats` is read at scrape time; it is a function because the JIT registry is made after this. */
-  constructor(stats: () => RegistryStats | undefined) {
+  constructor(stats: () => RegistryStats | undefined, options: ServiceMetricsOptions) {
     collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
     this.#requestDuration = new RecordingHistogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration, from the request arriving to the response being written',
       labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      buckets: requestDurationBuckets(options.requestTimeoutMs),
       registers: [this.registry],
     });
     this.#compileDuration = new RecordingHistogram({
@@ -71,6 +107,19 @@ export class ServiceMetrics {
         },
       });
     }
+    const { version, runtime } = options.build;
+    new Gauge({
+      name: 'babyjit_build_info',
+      help: 'The service’s version, its runtime, and the target and level its JIT generates code for (value always 1)',
+      labelNames: ['version', 'runtime', 'target', 'level'],
+      registers: [this.registry],
+      collect() {
+        const current = stats();
+        this.reset();
+        if (current !== undefined)
+          this.set({ version, runtime, target: current.target, level: current.level }, 1);
+      },
+    });
     new Gauge({
       name: 'jit_kernel_info',
       help: 'The target and instruction-set level the JIT generates batch kernels for (value always 1)',

@@ -2,16 +2,17 @@
  * Builds the babyjit Fastify application from options, without listening: the tests drive it directly,
  * and server.ts adds configuration and the process's lifecycle around it.
  */
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import adderRoutes from '../../routes/adders.js';
 import healthRoutes from '../../routes/health.js';
+import { BUILD_INFO } from '../build-info.js';
 import { type Config, DEFAULT_CONFIG } from '../config.js';
 import type { RegistryOptions, RegistryStats } from '../jit/registry.js';
 import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
+import { requestIdOf } from '../observability/request-id.js';
 import { RequestLogController } from '../observability/request-logging.js';
 import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
 import { HELD_BATCHES } from './binary-batch.js';
@@ -48,10 +49,6 @@ export interface AppOptions extends Partial<AppSettings> {
 /** How often Node checks every connection against the request and headers timeouts (its default: 30 s). */
 export const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
-const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
-
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const settings = withDefaults(options);
   const log = options.logger;
@@ -60,7 +57,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // `stats` is read at scrape time, once the app below exists.
   const metrics: ServiceMetrics | undefined = !settings.metrics
     ? undefined
-    : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats());
+    : new ServiceMetrics((): RegistryStats | undefined => app.jit?.stats(), {
+        requestTimeoutMs: settings.requestTimeoutMs,
+        build: BUILD_INFO,
+      });
   const app: FastifyInstance = Fastify({
     // With metrics, Node's server times every response itself (response-timing.ts says why).
     ...(metrics
@@ -72,6 +72,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
     ...(fastifyLogs ? { loggerInstance: log } : {}),
     logController: new RequestLogController(log),
+    // The client's id when it is a usable one, a random UUID otherwise (request-id.ts).
+    genReqId: requestIdOf,
     // Bodies are small JSON documents; routes set tighter limits of their own.
     bodyLimit: 256 * 1024,
     // The service answers a request without Host itself, in its error shape (connection-guard.ts).
@@ -139,7 +141,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // After the JIT plugin: its preClose hook (not ready) runs before this one's (stop accepting, and so on).
   await app.register(shutdownPlugin, { drainMs: settings.shutdownDrainMs });
   if (metrics) await app.register(metricsPlugin, { metrics });
-  await app.register(docsPlugin, { version: packageJson.version });
+  await app.register(docsPlugin, { version: BUILD_INFO.version });
   await app.register(explorerPlugin);
   await app.register(healthRoutes);
   // The adders get their own scope, where load shedding and the compile quota apply; health, metrics and

@@ -19,7 +19,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { newRequestId } from '../observability/request-id.js';
 import { openConnectionsOf } from './open-connections.js';
+import { everyAnswerHeaderLines } from './response-headers.js';
 
 /** How long, and how many bytes, a refused connection's remaining input is read and dropped at most. */
 export const LINGER_MS = 2_000;
@@ -74,7 +76,9 @@ export function answerClientError(this: FastifyInstance, error: ParserError, soc
     return;
   }
   const { statusCode, message } = describeClientError(error.code);
-  this.log.debug({ err: error, statusCode }, 'refused a malformed request before routing');
+  // Node hands over the socket, not a request: there is no client id to take, so the answer gets a new one.
+  const reqId = newRequestId();
+  this.log.debug({ reqId, err: error, statusCode }, 'refused a malformed request before routing');
   const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], message });
   // Stop the server's parser reading this socket: what follows is dropped, not parsed.
   socket.removeAllListeners('data');
@@ -82,6 +86,7 @@ export function answerClientError(this: FastifyInstance, error: ParserError, soc
     socket.end(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
+        everyAnswerHeaderLines(reqId) +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${isHeadRequest(error) ? '' : body}`,
     );
   }

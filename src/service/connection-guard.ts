@@ -21,7 +21,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { requestIdOf } from '../observability/request-id.js';
 import { errorBody } from './errors.js';
+import { everyAnswerHeaders, stampAnswer } from './response-headers.js';
 
 /** Answers a connection may hold unsent before the service stops serving it: a few large answers' worth. */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
@@ -74,6 +76,9 @@ export function guardRequest(
   reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ): void {
+  // First, since any answer may follow; here rather than in a hook of its own, which cost 8 % more CPU
+  // per warm apply (docs/decisions.md has the runs).
+  stampAnswer(request, reply);
   const raw = request.raw;
   const socket = raw.socket;
   if (socket.writableLength > MAX_UNSENT_BYTES || socket.destroyed) {
@@ -93,6 +98,7 @@ export function refuseExpectation(request: IncomingMessage, response: ServerResp
     errorBody(417, 'the only expectation the service meets is Expect: 100-continue'),
   );
   response.writeHead(417, {
+    ...everyAnswerHeaders(requestIdOf(request)),
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',

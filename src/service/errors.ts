@@ -18,6 +18,7 @@ import {
   SyscallError,
 } from '../jit/errors.js';
 import { excerpt } from '../jit/int32.js';
+import { stampAnswer } from './response-headers.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -38,8 +39,13 @@ export class HttpError extends Error {
   }
 }
 
-/** All a client learns of a fault of the service: the details are in the log. */
-export const INTERNAL_ERROR_MESSAGE = 'internal error; it has been logged';
+/**
+ * All a client learns of a fault of the service: the details are in the log, under the request's id, which
+ * the client needs to quote (it is also in the answer's X-Request-Id).
+ */
+export function internalErrorMessage(requestId: string): string {
+  return `internal error; it has been logged with request id ${requestId}`;
+}
 
 /**
  * Messages of Fastify's own errors that would quote the client's input back whole (a path of any length,
@@ -84,12 +90,14 @@ function classify(error: FastifyError | Error, request: FastifyRequest): ErrorBo
   }
   if (error instanceof ReleasedError)
     return errorBody(503, 'the service is shutting down; retry on another instance');
-  return errorBody(500, INTERNAL_ERROR_MESSAGE);
+  return errorBody(500, internalErrorMessage(request.id));
 }
 
 /** Answers `error` in the common shape; used by the error handler and for Fastify's framework errors. */
 export function replyWithError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const body = classify(error, request);
+  // Errors Fastify raises before routing skip the onRequest hook that stamps every other answer.
+  stampAnswer(request, reply);
   // The service's logger: request.log writes nothing above debug (logger.ts).
   const log = request.server.log;
   if (body.statusCode === 500) log.error({ reqId: request.id, err: error }, 'request failed');

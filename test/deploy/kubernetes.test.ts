@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import type { Model } from '@kubernetes-models/base';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 
@@ -30,6 +31,7 @@ const MODELS: Record<string, ModelClass> = {
   'v1 Service': Service,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
 };
 
 interface Manifest {
@@ -216,5 +218,120 @@ describe('the Kubernetes manifests', () => {
     const budget = only(PodDisruptionBudget);
     assert.ok(matches(budget.spec?.selector?.matchLabels, labels), 'the budget covers the pods');
     assert.equal(budget.spec?.maxUnavailable, 1);
+  });
+
+  it('admit only labelled clients and Prometheus, on the service port, and let the pods open no connection', () => {
+    const deployment = only(Deployment);
+    const labels = deployment.spec?.template.metadata?.labels;
+    const policy = only(NetworkPolicy);
+    assert.ok(matches(policy.spec?.podSelector.matchLabels, labels), 'the policy covers the pods');
+    assert.deepEqual([...(policy.spec?.policyTypes ?? [])].sort(), ['Egress', 'Ingress']);
+    assert.deepEqual(policy.spec?.egress, [], 'no egress rule: nothing may go out');
+    const ports = deployment.spec?.template.spec?.containers[0]?.ports?.map(({ name }) => name);
+    const rules = policy.spec?.ingress ?? [];
+    assert.ok(rules.length > 0);
+    for (const rule of rules) {
+      // A rule without `from` or `ports`, or with an empty selector, would admit every pod or every port.
+      assert.deepEqual(rule.ports, [{ port: 'http', protocol: 'TCP' }]);
+      assert.ok(ports?.includes('http'), 'the port the rules name is the container port');
+      assert.ok((rule.from ?? []).length > 0, 'each rule names its peers');
+      for (const peer of rule.from ?? []) {
+        assert.equal(peer.ipBlock, undefined, 'no peer by address');
+        for (const selector of [peer.podSelector, peer.namespaceSelector]) {
+          if (selector !== undefined)
+            assert.ok(
+              Object.keys(selector.matchLabels ?? {}).length > 0,
+              'no selector that matches everything',
+            );
+        }
+      }
+    }
+    // The clients' label, and Prometheus by namespace and name.
+    assert.deepEqual(rules[0]?.from, [{ podSelector: { matchLabels: { 'babyjit/client': 'true' } } }]);
+    assert.deepEqual(rules[1]?.from?.[0]?.podSelector?.matchLabels, {
+      'app.kubernetes.io/name': 'prometheus',
+    });
+  });
+
+  it('have /metrics scraped: the pod says where, and the service serves it there', () => {
+    const template = only(Deployment).spec?.template;
+    const container = template?.spec?.containers[0];
+    const env = Object.fromEntries((container?.env ?? []).map(({ name, value }) => [name, value]));
+    const config = loadConfig(env);
+    assert.equal(config.metrics, true, 'METRICS is on');
+    assert.deepEqual(template?.metadata?.annotations, {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.port),
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  it('spread the pods over nodes, strictly, and over zones where there are any', () => {
+    const deployment = only(Deployment);
+    const labels = deployment.spec?.template.metadata?.labels;
+    const constraints = deployment.spec?.template.spec?.topologySpreadConstraints ?? [];
+    const byKey = Object.fromEntries(constraints.map((constraint) => [constraint.topologyKey, constraint]));
+    assert.deepEqual(Object.keys(byKey).sort(), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    for (const constraint of constraints) {
+      assert.equal(constraint.maxSkew, 1);
+      assert.ok(matches(constraint.labelSelector?.matchLabels, labels), 'it counts the Deployment’s pods');
+      assert.deepEqual(constraint.matchLabelKeys, ['pod-template-hash'], 'each rollout spread on its own');
+    }
+    assert.equal(byKey['kubernetes.io/hostname']?.whenUnsatisfiable, 'DoNotSchedule');
+    // Nodes the pod cannot go to (tainted control planes) must not count as empty domains to balance against.
+    assert.equal(byKey['kubernetes.io/hostname']?.nodeTaintsPolicy, 'Honor');
+    assert.equal(byKey['topology.kubernetes.io/zone']?.whenUnsatisfiable, 'ScheduleAnyway');
+  });
+
+  it('schedule the pods only on nodes of the platform the image is built for', () => {
+    const compose = parse(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')) as {
+      services: Record<string, { platform?: string }>;
+    };
+    const platforms = Object.values(compose.services).map((service) => service.platform);
+    assert.deepEqual(platforms, ['linux/amd64']);
+    const [os, arch] = (platforms[0] ?? '').split('/');
+    const terms =
+      only(Deployment).spec?.template.spec?.affinity?.nodeAffinity
+        ?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+    // Terms are alternatives (OR): each one must hold the platform on its own.
+    assert.ok(terms.length > 0, 'a required node affinity');
+    for (const term of terms) {
+      const requirement = (key: string) =>
+        term.matchExpressions?.find((expression) => expression.key === key);
+      assert.deepEqual(requirement('kubernetes.io/os'), {
+        key: 'kubernetes.io/os',
+        operator: 'In',
+        values: [os],
+      });
+      assert.deepEqual(requirement('kubernetes.io/arch'), {
+        key: 'kubernetes.io/arch',
+        operator: 'In',
+        values: [arch],
+      });
+    }
+  });
+
+  it('request the CPU docs/operations.md measured, and scale out on it before a pod reaches its limit', () => {
+    const resources = only(Deployment).spec?.template.spec?.containers[0]?.resources;
+    const millicores = (quantity: unknown) => {
+      const match = /^([0-9]+)(m?)$/.exec(String(quantity));
+      assert.ok(match, `CPU quantity ${String(quantity)}`);
+      return Number(match[1]) * (match[2] === 'm' ? 1 : 1000);
+    };
+    const request = millicores(resources?.requests?.cpu);
+    const limit = millicores(resources?.limits?.cpu);
+    const target = only(HorizontalPodAutoscaler).spec?.metrics?.[0]?.resource?.target;
+    assert.equal(target?.type, 'Utilization');
+    const scaleOutAt = (request * (target?.averageUtilization ?? 0)) / 100;
+    assert.ok(scaleOutAt < limit, `scales out at ${scaleOutAt} millicores, at or past the limit ${limit}`);
+    // The figures the manifests use are those the measurement in docs/operations.md derived.
+    const operations = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+    const sizing = /<!-- cpu-sizing: request (\d+)m, target (\d+) % -->/.exec(operations);
+    assert.ok(sizing, 'docs/operations.md states the sizing it derived');
+    assert.deepEqual(
+      [request, target?.averageUtilization],
+      [Number(sizing[1]), Number(sizing[2])],
+      'the manifests use the request and target docs/operations.md derives',
+    );
   });
 });

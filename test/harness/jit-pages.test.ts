@@ -82,6 +82,34 @@ describe('JitPageClassifier on synthetic maps lines', () => {
     assert.equal(reading.foreignWritableExecutable.length, 2);
   });
 
+  it("does not take a page of Node 26's WebAssembly code space (rwx pieces in a reservation) for ours, unless seen before", () => {
+    // Read off the server after its first GET /adders/:n: iced-x86's module, committed as it compiles.
+    const codeSpace = maps(
+      '335ef0e3a000-335ef0e48000 rwxp 00000000 00:00 0',
+      '335ef0e48000-335ef0e4e000 ---p 00000000 00:00 0',
+      '335ef0e4e000-335ef0e4f000 rwxp 00000000 00:00 0',
+      '335ef0e4f000-335ef0e50000 ---p 00000000 00:00 0',
+      '335ef0e50000-335ef0f4b000 rwxp 00000000 00:00 0',
+    );
+    const classifier = new JitPageClassifier(PAGE);
+    const reading = classifier.classify(codeSpace);
+    assert.deepEqual(reading.pages, []);
+    assert.deepEqual(reading.violations, []);
+    assert.deepEqual(starts(reading.foreignWritableExecutable), [
+      '335ef0e3a000',
+      '335ef0e4e000',
+      '335ef0e50000',
+    ]);
+    // A page the JIT had sealed there before is still ours, and broken, whatever surrounds it now.
+    classifier.classify(
+      maps(
+        '335ef0e4e000-335ef0e4f000 r-xp 00000000 00:00 0',
+        '335ef0e4f000-335ef0e50000 ---p 00000000 00:00 0',
+      ),
+    );
+    assert.deepEqual(starts(classifier.classify(codeSpace).violations), ['335ef0e4e000']);
+  });
+
   it('does not take file-backed, named, shared, unguarded or larger executable mappings for ours', () => {
     const reading = new JitPageClassifier(PAGE).classify(
       maps(

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createServiceLogger } from '../../src/observability/logger.js';
+import { MISNAMED_DEFAULT_METRICS } from '../../src/observability/metrics.js';
 import { buildApp } from '../../src/service/app.js';
 import { errorMessage, startTestApp } from '../support/app.js';
+import { inCI } from '../support/ci.js';
 
 /** The value of one sample line, e.g. `jit_live_pages 3` or `name{label="x"} 2`. */
 function sample(text: string, series: string): number | undefined {
@@ -46,6 +50,14 @@ describe('GET /metrics', () => {
         1,
       );
       assert.ok((sample(text, 'process_cpu_user_seconds_total') ?? -1) >= 0, 'default process metrics');
+      const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+      assert.equal(
+        sample(
+          text,
+          `babyjit_build_info{version="${version}",runtime="node ${process.version}",target="${stats.target}",level="${stats.level}"}`,
+        ),
+        1,
+      );
 
       // Counters only grow, and a second scrape adds only what happened in between.
       await t.http.get('/adders/9/apply?x=1').expect(200);
@@ -128,6 +140,42 @@ describe('GET /metrics', () => {
     );
     assert.match(bare, /^finish \d+, error \d+$/);
     assert.equal(production, bare);
+  });
+
+  it('passes promtool check metrics, which flags prom-client’s misnamed default gauges', async (t) => {
+    if (spawnSync('promtool', ['--version']).status !== 0) {
+      assert.ok(!inCI, 'promtool is missing in CI (.ci/run installs Debian’s prometheus package)');
+      t.skip('promtool is not installed: apt-get install prometheus');
+      return;
+    }
+    const check = (text: string) =>
+      spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    const app = await startTestApp({ compilesPerMinute: 1 });
+    try {
+      // Every kind of series: histograms with several routes and statuses, counters, gauges, the defaults.
+      await app.http.get('/adders/5/apply?x=1').expect(200);
+      await app.http.get('/adders/6/apply?x=1').expect(429);
+      await app.http.get('/adders/5').expect(200);
+      const text = (await app.http.get('/metrics').expect(200)).text;
+      const result = check(text);
+      assert.equal(result.status, 0, `promtool check metrics:\n${result.stdout}${result.stderr}`);
+      assert.equal(`${result.stdout}${result.stderr}`, '');
+      for (const name of MISNAMED_DEFAULT_METRICS) assert.ok(!text.includes(`\n${name} `), name);
+      assert.ok(
+        sample(text, 'nodejs_active_handles{type="Server"}') !== undefined,
+        'the gauge by type stays',
+      );
+
+      // What was left out is what promtool flags: put one back and the check fails.
+      const flagged = check(`${text}# HELP nodejs_active_handles_total Total number of active handles.
+# TYPE nodejs_active_handles_total gauge
+nodejs_active_handles_total 3
+`);
+      assert.notEqual(flagged.status, 0);
+      assert.match(`${flagged.stdout}${flagged.stderr}`, /nodejs_active_handles_total non-counter metrics/);
+    } finally {
+      await app.close();
+    }
   });
 
   it('is absent when metrics are off', async () => {

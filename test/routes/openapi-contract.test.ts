@@ -13,7 +13,12 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startTestApp } from '../support/app.js';
-import { fetchOpenApiDocument, type OpenApiOperation, operationsOf } from '../support/openapi-document.js';
+import {
+  fetchOpenApiDocument,
+  type OpenApiOperation,
+  operationsOf,
+  resolveHeader,
+} from '../support/openapi-document.js';
 import { type GeneratedRequest, requestBytes, requestsFor } from '../support/openapi-requests.js';
 import { OpenApiValidator } from '../support/openapi-validation.js';
 import { exchangeRaw, takeResponse } from '../support/raw-http.js';
@@ -76,7 +81,8 @@ function departures(
       }
     }
   }
-  for (const [name, header] of Object.entries(response.headers ?? {})) {
+  for (const [name, described] of Object.entries(response.headers ?? {})) {
+    const header = resolveHeader(document, described);
     const value = answer.headers.get(name.toLowerCase());
     if (value === undefined) {
       if (header.required) found.push(`no ${name} header`);

@@ -68,6 +68,11 @@ describe('load shedding', () => {
         }
         assert.ok(shed, 'never shed while the event loop lagged');
         assert.equal(shed.headers['retry-after'], String(SHED_RETRY_AFTER_SECONDS));
+        assert.match(
+          shed.headers['x-request-id'] ?? '',
+          /^[0-9a-f-]{36}$/,
+          'a shed answer names its request too',
+        );
         assert.match(errorMessage(shed.body, 503), /overloaded .*retry later/);
         // Outside the adders' scope nothing is shed: the orchestrator and the operators still get answers.
         for (const path of ['/healthz', '/readyz', '/metrics']) {
@@ -121,6 +126,10 @@ describe('the compile quota', () => {
         );
         const retryAfter = Number(refused.headers['retry-after']);
         assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${refused.headers['retry-after']}`);
+        // The IETF's fields (draft-ietf-httpapi-ratelimit-headers-11): the policy, and nothing left for as
+        // long as Retry-After says.
+        assert.equal(refused.headers['ratelimit-policy'], '"compiles";q=3;w=60');
+        assert.equal(refused.headers.ratelimit, `"compiles";r=0;t=${retryAfter}`);
       }
       assert.equal(t.app.jit.has(4), false, 'nothing compiled for a refused request');
 

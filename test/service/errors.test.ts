@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createServiceLogger } from '../../src/observability/logger.js';
 import { buildApp } from '../../src/service/app.js';
-import { INTERNAL_ERROR_MESSAGE } from '../../src/service/errors.js';
+import { internalErrorMessage } from '../../src/service/errors.js';
 import { collectingDestination } from '../support/log-lines.js';
 
 const ERROR = 50;
@@ -50,19 +50,26 @@ const faults: Array<[string, () => never, RegExp]> = [
 
 describe('a fault of the service itself', () => {
   for (const [name, fault, stack] of faults) {
-    it(`answers 500 with the generic message for ${name}, and logs it at error with its stack`, async () => {
+    it(`answers 500 with the generic message and the request id for ${name}, and logs it under that id at error with its stack`, async () => {
       const { app, lines } = await appWithFaultyCompile(fault);
       try {
         const response = await app.inject({ method: 'GET', url: '/adders/5/apply?x=1' });
         assert.equal(response.statusCode, 500);
+        const id = response.headers['x-request-id'];
+        assert.ok(typeof id === 'string' && id.length > 0, 'the answer names its request id');
         assert.deepEqual(response.json(), {
           statusCode: 500,
           error: 'Internal Server Error',
-          message: INTERNAL_ERROR_MESSAGE,
+          message: internalErrorMessage(id),
         });
+        assert.match(
+          response.json().message,
+          /^internal error; it has been logged with request id [0-9a-f-]{36}$/,
+        );
         assert.doesNotMatch(response.body, /invariant|slot|stack|TypeError|RangeError|undefined/);
         const logged = lines.filter((line) => line.level === ERROR);
         assert.equal(logged.length, 1, JSON.stringify(lines));
+        assert.equal(logged[0]?.reqId, id, 'the log line carries the id the client was given');
         const err = logged[0]?.err as { stack?: string } | undefined;
         assert.match(err?.stack ?? '', stack);
         assert.match(err?.stack ?? '', /\n\s+at /, 'with its stack');

@@ -12,9 +12,14 @@ export interface OpenApiParameter {
   example?: unknown;
 }
 
+export interface OpenApiHeader {
+  schema: JsonSchema;
+  required?: boolean;
+}
+
 export interface OpenApiResponse {
   description?: string;
-  headers?: Record<string, { schema: JsonSchema; required?: boolean }>;
+  headers?: Record<string, OpenApiHeader | { $ref: string }>;
   /** By media type. */
   content?: Record<string, { schema?: JsonSchema }>;
 }
@@ -32,7 +37,11 @@ export interface OpenApiDocument {
   info: { license?: { name: string; identifier?: string } };
   servers?: Array<{ url: string; description?: string }>;
   security?: unknown[];
-  components: { schemas?: Record<string, JsonSchema>; securitySchemes?: unknown };
+  components: {
+    schemas?: Record<string, JsonSchema>;
+    headers?: Record<string, OpenApiHeader>;
+    securitySchemes?: unknown;
+  };
   paths: Record<string, Record<string, OpenApiOperation>>;
 }
 
@@ -48,4 +57,16 @@ export function operationsOf(document: OpenApiDocument): Array<[string, OpenApiO
       operation,
     ]),
   );
+}
+
+/** A response's header as the document describes it, following a reference to `components.headers`. */
+export function resolveHeader(
+  document: OpenApiDocument,
+  header: OpenApiHeader | { $ref: string },
+): OpenApiHeader {
+  if (!('$ref' in header)) return header;
+  const name = /^#\/components\/headers\/(.+)$/.exec(header.$ref)?.[1];
+  const resolved = name === undefined ? undefined : document.components.headers?.[name];
+  if (resolved === undefined) throw new Error(`the document has no header ${header.$ref}`);
+  return resolved;
 }

@@ -151,7 +151,7 @@ describe('the batch kernels’ level (JIT_ISA)', () => {
 });
 
 describe('the start-up lines', () => {
-  it('name the addresses a person opens next', async () => {
+  it('name the build first, then the addresses a person opens next', async () => {
     const server = startServerProcess({ port: await freePort() });
     const base = await server.listening;
     try {
@@ -159,11 +159,20 @@ describe('the start-up lines', () => {
       while (!server.output().includes('babyjit is ready') && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const ready = server
+      const lines = server
         .output()
         .split('\n')
-        .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}))
-        .find((line) => typeof line.msg === 'string' && line.msg.startsWith('babyjit is ready'));
+        .map((line) => (line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {}));
+      // The first says which build this is, before anything can fail.
+      const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+      const runtime = `node ${process.version}`;
+      assert.deepEqual(
+        { msg: lines[0]?.msg, version: lines[0]?.version, runtime: lines[0]?.runtime },
+        { msg: `babyjit ${version} starting on ${runtime}`, version, runtime },
+      );
+      const ready = lines.find(
+        (line) => typeof line.msg === 'string' && line.msg.startsWith('babyjit is ready'),
+      );
       assert.deepEqual(
         { msg: ready?.msg, explorer: ready?.explorer, docs: ready?.docs },
         {

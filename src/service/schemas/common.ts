@@ -3,7 +3,7 @@
  * shape. Compiled once at start by Fastify's validator and serialiser, and the source of the handlers'
  * types and of the OpenAPI document.
  */
-import { Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 import { DECIMAL_INTEGER_PATTERN, DECIMAL_INTEGER_RULE, INT32_MAX, INT32_MIN } from '../../jit/int32.js';
 
 /** A JSON integer within int32 (bodies): strings, floats, booleans and null do not pass. */
@@ -49,6 +49,29 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'Overloaded, out of memory for a new page, every adder in use by streamed batches, or shutting down; retry after Retry-After',
 };
 
+const RetryAfter = (description: string) =>
+  Type.Integer({ minimum: 1, description: `Seconds to wait before retrying: ${description}`, examples: [2] });
+
+/** The headers an error answer has beyond those of every answer, by status. */
+const ERROR_HEADERS: Record<number, Record<string, TSchema>> = {
+  429: {
+    'Retry-After': RetryAfter('until the client’s quota window ends'),
+    'RateLimit-Policy': Type.String({
+      description:
+        'The compile quota, as draft-ietf-httpapi-ratelimit-headers-11 writes it: the policy `"compiles"`, ' +
+        'its quota `q` (compiles and releases per client) and window `w` (seconds)',
+      examples: ['"compiles";q=100;w=60'],
+    }),
+    RateLimit: Type.String({
+      description:
+        'What is left of the quota (draft-ietf-httpapi-ratelimit-headers-11): `r=0` compiles for the next ' +
+        '`t` seconds, the same as Retry-After',
+      examples: ['"compiles";r=0;t=42'],
+    }),
+  },
+  503: { 'Retry-After': RetryAfter('2 when overloaded, 1 otherwise') },
+};
+
 /** Statuses any request can get, whatever its route: the HTTP layer's refusals and the service's faults. */
 const EVERY_ROUTE = [400, 408, 417, 431, 500];
 
@@ -57,7 +80,13 @@ export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(
     [...new Set([...codes, ...EVERY_ROUTE])]
       .sort((a, b) => a - b)
-      .map((code) => [code, Type.Ref('ErrorResponse', { description: ERROR_DESCRIPTIONS[code] })]),
+      .map((code) => [
+        code,
+        Type.Ref('ErrorResponse', {
+          description: ERROR_DESCRIPTIONS[code],
+          ...(ERROR_HEADERS[code] ? { headers: ERROR_HEADERS[code] } : {}),
+        }),
+      ]),
   );
 
 /** A query that takes no parameter: any given is refused (400), as the README promises. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompileQuota } from '../../../src/service/plugins/app/compile-quota.js';
+import { CompileQuota, quotaPolicy } from '../../../src/service/plugins/app/compile-quota.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000) {
@@ -66,5 +66,11 @@ describe('CompileQuota', () => {
     clock.advance(1_000); // every window has ended
     quota.charge('e');
     assert.equal(quota.clients, 1, 'ended windows are dropped before anyone is forgotten');
+  });
+
+  it('writes its policy as a RateLimit-Policy item: the quota, and the window in whole seconds, at least one', () => {
+    assert.equal(quotaPolicy(new CompileQuota(100, 60_000)), '"compiles";q=100;w=60');
+    assert.equal(quotaPolicy(new CompileQuota(7, 1_500)), '"compiles";q=7;w=2');
+    assert.equal(quotaPolicy(new CompileQuota(1, 500)), '"compiles";q=1;w=1');
   });
 });

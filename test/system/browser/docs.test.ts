@@ -1,6 +1,7 @@
 /**
  * Swagger UI in a real browser: headless Chromium (Debian's package, driven by playwright-core) opens
- * /docs, runs POST /adders through "Try it out", and reads the 201 and the machine code from the page.
+ * /docs, runs POST /adders through "Try it out", and reads the 201 and the machine code from the page,
+ * with nothing blocked by the page's Content-Security-Policy.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
+import { DOCS_CSP } from '../../../src/service/plugins/external/swagger.js';
 import { startTestApp } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
 
@@ -42,7 +44,13 @@ describe('Swagger UI in headless Chromium', { skip: skipRuntimeIndependent }, ()
       const address = server.app.server.address();
       assert.ok(address && typeof address === 'object');
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${address.port}/docs`);
+      // The page runs under its Content-Security-Policy (DOCS_CSP): anything it blocks is reported here.
+      const blocked: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+      });
+      const answer = await page.goto(`http://127.0.0.1:${address.port}/docs`);
+      assert.equal(answer?.headers()['content-security-policy'], DOCS_CSP);
 
       const operation = page.locator('#operations-adders-compileAdder');
       await operation.locator('.opblock-summary').click();
@@ -57,6 +65,7 @@ describe('Swagger UI in headless Chromium', { skip: skipRuntimeIndependent }, ()
       // The service blinds terms: the page starts with mov eax, 5 ^ key; xor eax, key.
       assert.match(body, /"code": "b8( [0-9a-f]{2}){4} 35( [0-9a-f]{2}){4} 01 f8 c3 cc/);
       assert.equal(server.app.jit.has(5), true, 'the adder was compiled by the browser’s request');
+      assert.deepEqual(blocked, [], 'the page’s Content-Security-Policy blocked something it needs');
     } finally {
       await browser.close();
       await server.close();

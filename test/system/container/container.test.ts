@@ -189,6 +189,20 @@ describe('the container image', { skip: skipRuntimeIndependent || noEngine !== u
       t.diagnostic(`healthy after ${await waitUntilHealthy(container, HEALTHY_WITHIN_MS)} ms`);
     });
 
+    it('has a HEALTHCHECK that runs in the image without Node.js, and fails where nothing answers', async () => {
+      const health = JSON.parse(
+        await docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', container]),
+      ) as string[];
+      assert.equal(health[0], 'CMD', `an exec-form check, not ${JSON.stringify(health)}`);
+      const check = health.slice(1);
+      assert.doesNotMatch(check[0] ?? '', /node/, 'the check starts a whole Node.js process');
+      // As Docker runs it, in the container, against the server: it passes; against a port nothing
+      // listens on: it fails, so "healthy" above was the server's answer.
+      await docker(['exec', container, ...check]);
+      const closed = await runCommand('docker', ['exec', '--env', 'PORT=1', container, ...check]);
+      assert.notEqual(closed.code, 0, 'the check passed with nothing listening');
+    });
+
     it('runs as uid 1000, with no capabilities, no new privileges and the default seccomp filter', async () => {
       const config = JSON.parse(await docker(['inspect', '--format', '{{json .Config}}', container])) as {
         User: string;

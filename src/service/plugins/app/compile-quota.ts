@@ -1,7 +1,7 @@
 /**
  * A per-client quota on compiles (COMPILE_RATE_LIMIT): each request that compiles an adder, or releases one
  * (DELETE: its owner then pays a recompile), counts against its client's quota in a fixed window; over it,
- * the request gets 429 with Retry-After and changes nothing. Requests served by compiled adders never count.
+ * the request gets 429 with Retry-After (and the IETF's RateLimit fields, below) and changes nothing. Requests served by compiled adders never count.
  * Compiles are the expensive requests (two system calls each), and at capacity each evicts another client's
  * adder, so one client churning through terms would otherwise slow every other client down.
  *
@@ -96,6 +96,18 @@ export class CompileQuota {
   }
 }
 
+/**
+ * A refusal says the quota in the IETF's fields as well as in words (draft-ietf-httpapi-ratelimit-headers-11,
+ * structured fields): `RateLimit-Policy` names the policy, its quota `q` and its window `w` in seconds, and
+ * `RateLimit` what is left of it, `r` (nothing), for `t` seconds (Retry-After's value). The window is
+ * whole seconds, at least one, as the draft requires (tests shorten it below a second).
+ */
+export const QUOTA_POLICY_NAME = '"compiles"';
+
+export function quotaPolicy(quota: Pick<CompileQuota, 'limit' | 'windowMs'>): string {
+  return `${QUOTA_POLICY_NAME};q=${quota.limit};w=${Math.max(1, Math.ceil(quota.windowMs / 1000))}`;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -119,6 +131,7 @@ async function compileQuotaPlugin(app: FastifyInstance, options: CompileQuotaOpt
   }
   const quota = new CompileQuota(options.compilesPerMinute, options.windowMs ?? 60_000);
   app.decorateRequest('compileCharged', false);
+  const policy = quotaPolicy(quota);
   app.decorate('chargeCompile', (request: FastifyRequest, reply: FastifyReply) => {
     const retryAfter = quota.charge(request.ip);
     if (retryAfter === 0) {
@@ -126,6 +139,8 @@ async function compileQuotaPlugin(app: FastifyInstance, options: CompileQuotaOpt
       return;
     }
     reply.header('retry-after', String(retryAfter));
+    reply.header('ratelimit-policy', policy);
+    reply.header('ratelimit', `${QUOTA_POLICY_NAME};r=0;t=${retryAfter}`);
     throw new HttpError(
       429,
       `too many compiles from this client: at most ${quota.limit} per ${quota.windowMs / 1000} s; ` +

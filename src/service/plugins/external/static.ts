@@ -2,7 +2,8 @@
  * The explorer: a page at / that shows the JIT at work, byte by byte (web/, built into dist/web/ by
  * `npm run build`), with its modules, stylesheet and icon under /explorer/. The page uses the public API
  * like any client and loads nothing from outside the service, which its Content-Security-Policy enforces.
- * The policy is the explorer's alone: Swagger UI at /docs is another page, with its own needs.
+ * The policy is the explorer's alone: Swagger UI at /docs is another page, with its own needs
+ * (response-headers.ts sets both).
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { limitQueuedLargeAnswers } from '../../connection-guard.js';
+import { protectPage } from '../../response-headers.js';
 
 /** The built front-end: dist/web/, beside dist/src/ (this file is dist/src/service/plugins/external/). */
 export const EXPLORER_ROOT = fileURLToPath(new URL('../../../../web/', import.meta.url));
@@ -37,11 +39,7 @@ async function explorerPlugin(app: FastifyInstance): Promise<void> {
   await app.register(async (explorer) => {
     // Its modules are large answers like the documents: pipelined, they are bounded (connection-guard.ts).
     explorer.addHook('onRequest', limitQueuedLargeAnswers);
-    explorer.addHook('onSend', async (_request, reply) => {
-      reply.header('content-security-policy', EXPLORER_CSP);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-    });
+    protectPage(explorer, EXPLORER_CSP);
     await explorer.register(fastifyStatic, {
       root: EXPLORER_ROOT,
       prefix: EXPLORER_ASSETS,
