@@ -8,13 +8,18 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import { pageSize } from '../src/jit/libc.js';
+import { hostArchitecture } from '../src/jit/targets.js';
 import { MEMORY_CHANNEL, type MemoryCall, MemoryLedger } from './memory-ledger.js';
 
 const reportFile = process.env.BABYJIT_MEMORY_LEDGER;
 const callsFile = process.env.BABYJIT_MEMORY_CALLS;
 if (reportFile === undefined) throw new Error('memory-ledger-preload needs BABYJIT_MEMORY_LEDGER');
 
-const ledger = new MemoryLedger().start();
+const ledger = new MemoryLedger({
+  pageSize: pageSize(),
+  requireFlush: hostArchitecture().flushesInstructionCache,
+}).start();
 const calls: MemoryCall[] = [];
 if (callsFile !== undefined) subscribe(MEMORY_CHANNEL, (message) => calls.push(message as MemoryCall));
 

@@ -6,19 +6,18 @@
  * The ledger follows the protection of every page the JIT has mapped and flags:
  * - an mmap or mprotect that asks for write and execute together;
  * - a write into a page that is not read+write at that moment (executable, inaccessible, or not the JIT's);
- * - an mprotect or munmap of a page the JIT has not mapped.
+ * - an mprotect or munmap of a page the JIT has not mapped;
+ * - with `requireFlush` (an architecture whose instruction cache does not follow data writes, arm64): a page
+ *   sealed executable while a write into it has not been flushed to the instruction cache over exactly the
+ *   range written, and a flush of a range that no write left unflushed.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { MemoryCall } from '../src/jit/libc.js';
 
-/** The channel's name and the call's shape, as src/jit/libc.ts publishes them. */
+export type { MemoryCall };
+
+/** The channel's name, as src/jit/libc.ts publishes on it. */
 export const MEMORY_CHANNEL = 'babyjit:jit:memory';
-export interface MemoryCall {
-  call: 'mmap' | 'mprotect' | 'munmap' | 'write';
-  address: number;
-  length: number;
-  prot?: number;
-  ok: boolean;
-}
 
 const PROT_READ = 0x1;
 const PROT_WRITE = 0x2;
@@ -43,12 +42,21 @@ export interface LedgerReport {
 
 const VIOLATIONS_KEPT = 10;
 
+export interface LedgerOptions {
+  pageSize?: number;
+  /** Whether every write of code must be flushed to the instruction cache before its page is sealed. */
+  requireFlush?: boolean;
+}
+
 export class MemoryLedger {
   readonly #pageSize: number;
+  readonly #requireFlush: boolean;
   /** Page address → its protection, for every page the JIT has mapped and not unmapped. */
   readonly #pages = new Map<number, number>();
+  /** Writes not flushed yet, as `address:length`, by the page they start in. */
+  readonly #unflushed = new Map<number, Set<string>>();
   readonly #report: LedgerReport = {
-    calls: { mmap: 0, mprotect: 0, munmap: 0, write: 0 },
+    calls: { mmap: 0, mprotect: 0, munmap: 0, write: 0, flush: 0 },
     protections: {},
     violations: [],
     violationCount: 0,
@@ -56,8 +64,11 @@ export class MemoryLedger {
   };
   readonly #listener = (message: unknown) => this.record(message as MemoryCall);
 
-  constructor(pageSize = 4096) {
+  constructor(options: LedgerOptions | number = {}) {
+    const { pageSize = 4096, requireFlush = false } =
+      typeof options === 'number' ? { pageSize: options } : options;
     this.#pageSize = pageSize;
+    this.#requireFlush = requireFlush;
   }
 
   /** Starts recording every call published from now on. */
@@ -87,15 +98,29 @@ export class MemoryLedger {
         break;
       case 'mprotect':
         for (const page of pages) {
-          if (this.#pages.has(page)) this.#pages.set(page, call.prot ?? 0);
-          else this.#violation(call, 'changes a page the JIT never mapped');
+          if (!this.#pages.has(page)) {
+            this.#violation(call, 'changes a page the JIT never mapped');
+            continue;
+          }
+          if (((call.prot ?? 0) & PROT_EXEC) !== 0 && (this.#unflushed.get(page)?.size ?? 0) > 0)
+            this.#violation(call, 'seals code written and not flushed to the instruction cache');
+          this.#pages.set(page, call.prot ?? 0);
         }
         break;
       case 'munmap':
         for (const page of pages) {
+          this.#unflushed.delete(page);
           if (!this.#pages.delete(page)) this.#violation(call, 'unmaps a page the JIT never mapped');
         }
         break;
+      case 'flush': {
+        const range = `${call.address}:${call.length}`;
+        const pending = this.#unflushed.get(this.#pageOf(call.address));
+        if (pending?.delete(range) !== true && this.#requireFlush) {
+          this.#violation(call, 'flushes a range no write left unflushed');
+        }
+        break;
+      }
       case 'write':
         for (const page of pages) {
           const prot = this.#pages.get(page);
@@ -107,6 +132,12 @@ export class MemoryLedger {
             break;
           }
         }
+        if (this.#requireFlush) {
+          const page = this.#pageOf(call.address);
+          const pending = this.#unflushed.get(page) ?? new Set<string>();
+          pending.add(`${call.address}:${call.length}`);
+          this.#unflushed.set(page, pending);
+        }
         break;
     }
   }
@@ -115,8 +146,12 @@ export class MemoryLedger {
     return { ...this.#report, mappedPages: this.#pages.size };
   }
 
+  #pageOf(address: number): number {
+    return address - (address % this.#pageSize);
+  }
+
   #pagesOf(call: MemoryCall): number[] {
-    const first = call.address - (call.address % this.#pageSize);
+    const first = this.#pageOf(call.address);
     const pages: number[] = [];
     for (let page = first; page < call.address + call.length; page += this.#pageSize) pages.push(page);
     return pages;

@@ -9,8 +9,12 @@ import { isIP } from 'node:net';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The batch kernels' instruction-set level: the best the host can run, or one named (src/jit/target.ts). */
-export const JIT_ISAS = ['auto', 'avx2', 'sse2', 'scalar'] as const;
+/**
+ * The batch kernels' instruction-set level: the best the host can run, or one named: x86-64's or arm64's
+ * (src/jit/targets.ts lists them; test/config.test.ts holds the two lists equal, since the configuration
+ * loads nothing of the JIT). A level of the other architecture stops the start when the JIT resolves it.
+ */
+export const JIT_ISAS = ['auto', 'avx2', 'sse2', 'scalar', 'neon'] as const;
 export type JitIsa = (typeof JIT_ISAS)[number];
 
 export interface Config {

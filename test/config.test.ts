@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, JIT_ISAS, loadConfig } from '../src/config.js';
+import { KERNEL_LEVELS } from '../src/jit/targets.js';
 
 describe('configuration from the environment', () => {
   it('has defaults', () => {
@@ -97,7 +98,7 @@ describe('configuration from the environment', () => {
     ['KEEP_ALIVE_TIMEOUT_MS', '0', /KEEP_ALIVE_TIMEOUT_MS must be an integer from 1000/],
     ['CONNECTION_TIMEOUT_MS', 'never', /CONNECTION_TIMEOUT_MS must be an integer/],
     ['SHUTDOWN_DRAIN_MS', '60001', /SHUTDOWN_DRAIN_MS must be an integer from 0 to 60000/],
-    ['JIT_ISA', 'avx512', /JIT_ISA must be one of auto, avx2, sse2, scalar/],
+    ['JIT_ISA', 'avx512', /JIT_ISA must be one of auto, avx2, sse2, scalar, neon/],
     ['MAX_CONNECTIONS', '0', /MAX_CONNECTIONS must be auto .*or an integer from 1 to 1048576/],
     ['MAX_CONNECTIONS', 'AUTO', /MAX_CONNECTIONS must be auto/],
     ['BINARY_BATCH_LIMIT_BYTES', '3', /BINARY_BATCH_LIMIT_BYTES must be an integer from 4 to 1073741824/],
@@ -110,4 +111,10 @@ describe('configuration from the environment', () => {
       );
     });
   }
+});
+
+describe('JIT_ISA', () => {
+  it('accepts auto and exactly the levels the JIT has, of every architecture', () => {
+    assert.deepEqual([...JIT_ISAS].sort(), ['auto', ...KERNEL_LEVELS].sort());
+  });
 });

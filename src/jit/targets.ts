@@ -3,15 +3,18 @@
  * core asks here for the host's architecture and works on it through target.ts's interfaces; adding an
  * architecture is a folder beside x86-64/ and a line in ARCHITECTURES.
  */
+
+import { ARM64 } from './arm64/architecture.js';
 import { UnsupportedPlatformError } from './errors.js';
 import type { Architecture } from './target.js';
-import { X86_64, X86_64_LEVELS } from './x86-64/architecture.js';
+import { X86_64 } from './x86-64/architecture.js';
 
-export const ARCHITECTURES: readonly Architecture[] = [X86_64];
+export const ARCHITECTURES: readonly Architecture[] = [X86_64, ARM64];
 
-/** Every level any architecture has, by name: what JIT_ISA may name besides `auto`. */
-export const KERNEL_LEVELS = [...X86_64_LEVELS] as const;
-export type KernelLevel = (typeof KERNEL_LEVELS)[number];
+/** Every level any architecture has, by name, each architecture's slowest first: what JIT_ISA may name. */
+export const KERNEL_LEVELS: readonly string[] = [
+  ...new Set(ARCHITECTURES.flatMap((architecture) => architecture.levels)),
+];
 
 /** The architecture a Node.js reporting `nodeArch` runs on, if the JIT has one for it. */
 export function architectureFor(nodeArch: string): Architecture | undefined {

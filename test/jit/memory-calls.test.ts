@@ -9,9 +9,12 @@ import { describe, it } from 'node:test';
 import { MemoryLedger } from '../../harness/memory-ledger.js';
 import { SyscallError } from '../../src/jit/errors.js';
 import { hostTarget } from '../../src/jit/host.js';
+import { pageSize } from '../../src/jit/libc.js';
 import { ExecutablePage } from '../../src/jit/page.js';
 import { JitRegistry } from '../../src/jit/registry.js';
 import { runJitSelfTest } from '../../src/jit/self-test.js';
+import type { Architecture } from '../../src/jit/target.js';
+import { X86_64 } from '../../src/jit/x86-64/architecture.js';
 import { encodeAdderPage } from '../support/x86-pages.js';
 
 const RW = 0x3;
@@ -43,9 +46,50 @@ describe('MemoryLedger', () => {
     ]);
     assert.equal(report.mappedPages, 2);
   });
+
+  it('with requireFlush, flags a seal of code not flushed over exactly its range, and a flush of nothing written', () => {
+    const ledger = new MemoryLedger({ pageSize: PAGE, requireFlush: true });
+    const page = 0x20000;
+    ledger.record({ call: 'mmap', address: page, length: 2 * PAGE, prot: RW, ok: true });
+    ledger.record({ call: 'write', address: page, length: 64, ok: true });
+    ledger.record({ call: 'flush', address: page, length: 64, ok: true });
+    ledger.record({ call: 'mprotect', address: page, length: PAGE, prot: RX, ok: true });
+    assert.equal(ledger.report().violationCount, 0, 'written, flushed, sealed');
+    ledger.record({ call: 'mprotect', address: page, length: PAGE, prot: RW, ok: true });
+    ledger.record({ call: 'write', address: page, length: 64, ok: true });
+    ledger.record({ call: 'flush', address: page, length: 32, ok: true });
+    ledger.record({ call: 'mprotect', address: page, length: PAGE, prot: RX, ok: true });
+    ledger.record({ call: 'flush', address: page + 64, length: 8, ok: true });
+    assert.deepEqual(ledger.report().violations, [
+      'flush(32 bytes) flushes a range no write left unflushed',
+      'mprotect(4096 bytes r-x) seals code written and not flushed to the instruction cache',
+      'flush(8 bytes) flushes a range no write left unflushed',
+    ]);
+    assert.equal(ledger.report().calls.flush, 3);
+  });
 });
 
 describe('every memory call the JIT makes', () => {
+  it('flushes every write of code over exactly its range before the seal, on an architecture that needs it', () => {
+    // x86-64's code, as if its instruction cache did not follow data writes: __clear_cache runs and does
+    // nothing here, and the ledger holds the core to the order an arm64 host needs.
+    const flushing: Architecture = { ...X86_64, flushesInstructionCache: true };
+    const ledger = new MemoryLedger({ pageSize: pageSize(), requireFlush: true }).start();
+    try {
+      const first = ExecutablePage.seal(encodeAdderPage(1, 0x5a5a5a5a), flushing);
+      assert.equal(first.callInt32(0, 1), 2);
+      const recycled = ExecutablePage.reseal(first, encodeAdderPage(2));
+      assert.equal(recycled.callInt32(0, 1), 3);
+      recycled.release();
+    } finally {
+      ledger.stop();
+    }
+    const report = ledger.report();
+    assert.deepEqual(report.violations, []);
+    assert.equal(report.calls.write, 3, 'the gates’ page, the page, the recycled page');
+    assert.equal(report.calls.flush, 3);
+  });
+
   it('never asks for write and execute together, and writes only into read+write pages', () => {
     const ledger = new MemoryLedger().start();
     try {

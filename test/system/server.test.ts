@@ -145,7 +145,20 @@ describe('the batch kernels’ level (JIT_ISA)', () => {
     assert.equal((await server.exited).code, 78);
     assert.match(
       server.output(),
-      /JIT_ISA="avx512" is not valid: JIT_ISA must be one of auto, avx2, sse2, scalar/,
+      /JIT_ISA="avx512" is not valid: JIT_ISA must be one of auto, avx2, sse2, scalar, neon/,
+    );
+  });
+
+  it('stops the start with exit 78 for a level of another architecture, naming it and the host’s', async () => {
+    const other = process.arch === 'arm64' ? 'avx2' : 'neon';
+    const server = startServerProcess({ env: { JIT_ISA: other } });
+    assert.equal((await server.exited).code, 78);
+    assert.match(
+      server.output(),
+      new RegExp(
+        `the ${other} kernels cannot run on this host: ${other} is a level of (arm64|x86-64), and this host is ` +
+          `${process.arch === 'arm64' ? 'arm64' : 'x86-64'}`,
+      ),
     );
   });
 });

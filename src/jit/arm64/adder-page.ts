@@ -12,8 +12,8 @@
  *   v0   the term in all four lanes                    v1-v4  four values of xs each
  */
 import { assertInt32 } from '../int32.js';
+import type { ComposedPage, ImmediateKind } from '../target.js';
 import { CodeBuffer } from './code-buffer.js';
-import { type ImmediateKind, type ImmediateSlice, writeSlice } from './immediate-slices.js';
 import {
   addImmediate,
   addRegister,
@@ -46,10 +46,7 @@ const N = x(1);
 const TERM_VECTOR = 0;
 
 /** Machine code with the places of its term-dependent immediates. */
-export interface EncodedCode {
-  code: Uint8Array;
-  slices: ImmediateSlice[];
-}
+export type EncodedCode = ComposedPage;
 
 /**
  * `w9 = term`: `movz w9, #(term & 0xffff)` then `movk w9, #(term >>> 16), lsl #16`. With a key, the term
@@ -222,50 +219,4 @@ export function composePage(batch: BatchKernel, term: number, key?: number): Enc
   const at = (entry: number, { slices }: EncodedCode) =>
     slices.map((slice) => ({ ...slice, offset: entry + slice.offset }));
   return { code, slices: [...at(ADDER_ENTRY, apply), ...at(BATCH_ADDER_ENTRY, applyAll)] };
-}
-
-/**
- * Makes pages by copying the page composed once for term 0 (and key 0) and writing the immediates into
- * its imm16 fields: composing a page from instruction arrays on every compile would cost more than the
- * copy and the writes. Tests hold it equal to composePage for every level.
- */
-export class PageTemplate {
-  readonly #seed: EncodedCode;
-  readonly #blinded: EncodedCode;
-
-  /** Offsets of every instruction word that holds part of a blinded page's term ^ key or key. */
-  readonly blindedImmediateOffsets: readonly number[];
-
-  constructor(batch: BatchKernel) {
-    this.#seed = composePage(batch, 0);
-    this.#blinded = composePage(batch, 0, 0);
-    this.blindedImmediateOffsets = Object.freeze([
-      ...new Set(this.#blinded.slices.map((slice) => slice.offset)),
-    ]);
-  }
-
-  /** Where each term-dependent imm16 sits in a seed page, or a blinded one, and what it holds. */
-  immediateSlices(blinded: boolean): readonly ImmediateSlice[] {
-    return (blinded ? this.#blinded : this.#seed).slices;
-  }
-
-  encode(term: number, key?: number): Uint8Array {
-    assertInt32(term, 'term');
-    if (key !== undefined) assertInt32(key, 'key');
-    const { code: template, slices } = key === undefined ? this.#seed : this.#blinded;
-    // A view into Node's shared buffer pool, as x86-64/adder-page.ts does and for its reason: V8 gives a
-    // typed array of more than 64 bytes memory of its own, allocated and freed per array, which costs more
-    // than the copy and the writes.
-    const pooled = Buffer.allocUnsafe(template.length);
-    const code = new Uint8Array(pooled.buffer, pooled.byteOffset, template.length);
-    code.set(template);
-    for (const slice of slices) writeSlice(code, slice, sliceValue(slice.kind, term, key));
-    return code;
-  }
-}
-
-function sliceValue(kind: ImmediateKind, term: number, key: number | undefined): number {
-  if (kind === 'term') return term;
-  if (key === undefined) throw new Error(`a ${kind} immediate in a page without a key`);
-  return kind === 'key' ? key : term ^ key;
 }

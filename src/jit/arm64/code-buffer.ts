@@ -1,9 +1,9 @@
 /**
  * A64 code being put together from the encoders' words: labels that branches jump to, resolved once the
- * code is complete, and a record of where each term-dependent imm16 sits (immediate-slices.ts), so that
+ * code is complete, and a record of where each term-dependent imm16 sits (a slice, target.ts), so that
  * the page template can be patched and the blinding read back without offsets counted by hand.
  */
-import type { ImmediateKind, ImmediateSlice } from './immediate-slices.js';
+import type { ImmediateKind, ImmediateSlice } from '../target.js';
 import { wordBytes } from './instructions.js';
 
 /** A place in the code, bound once; branches may refer to it before it is bound. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { FORMS } from '../../../src/explain/arm64/forms.js';
 import { explainCode, explainWord, formOf } from '../../../src/explain/arm64/words.js';
 import { batchKernel, composePage, UNROLL_FACTORS } from '../../../src/jit/arm64/adder-page.js';
-import { encodeCallGates } from '../../../src/jit/arm64/call-gates.js';
+import { ARM64_CALL_GATES } from '../../../src/jit/arm64/call-gates.js';
 import { movz, w } from '../../../src/jit/arm64/instructions.js';
 import { cases, GENERATORS } from '../../support/a64-cases.js';
 import { capstoneText, normalizeA64 } from '../../support/a64-decoding.js';
@@ -77,7 +77,7 @@ describe('A64 words explained', () => {
   });
 
   it('knows every word of every page, seed and blinded, and of the call gates, with capstone agreeing', () => {
-    const codes = [...PAGES.flatMap(({ code }) => [code(), code(0x13579bdf)]), encodeCallGates()];
+    const codes = [...PAGES.flatMap(({ code }) => [code(), code(0x13579bdf)]), ARM64_CALL_GATES.encode()];
     for (const code of codes) {
       for (const explained of explainCode(code)) {
         assert.ok(explained.heading !== undefined, `${explained.word} at ${explained.offset} is known`);

@@ -9,18 +9,18 @@ import {
   batchKernel,
   composePage,
   PADDING,
-  PageTemplate,
   UNROLL_FACTORS,
 } from '../../../src/jit/arm64/adder-page.js';
-import {
-  BATCH_CALL_GATE_ENTRY,
-  CALL_GATE_ENTRY,
-  encodeCallGates,
-} from '../../../src/jit/arm64/call-gates.js';
-import { readImmediate } from '../../../src/jit/arm64/immediate-slices.js';
+import { ARM64_CALL_GATES } from '../../../src/jit/arm64/call-gates.js';
+import { readImmediate } from '../../../src/jit/immediates.js';
+import { PageTemplate } from '../../../src/jit/page-template.js';
 import { capstoneText, normalizeA64 } from '../../support/a64-decoding.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
+
+/** The whole page for `kernel`: what the core's page template composes once and copies. */
+const kernelPage = (kernel: ReturnType<typeof batchKernel>, term: number, key?: number) =>
+  composePage(kernel, term, key);
 
 /** Every level and unroll factor the code generator can make. */
 const KERNELS = [
@@ -150,7 +150,7 @@ describe('A64 adder pages', () => {
 
   for (const { name, kernel } of KERNELS) {
     it(`${name}: the template's page equals the page composed from the encoders, for any term and key`, () => {
-      const template = new PageTemplate(kernel);
+      const template = new PageTemplate((term, key) => kernelPage(kernel, term, key));
       fc.assert(
         fc.property(int32, fc.option(int32, { nil: undefined }), (term, key) => {
           assert.deepEqual(template.encode(term, key), composePage(kernel, term, key).code);
@@ -168,7 +168,7 @@ describe('A64 adder pages', () => {
     });
 
     it(`${name}: the term, key and term ^ key read back from the page's own imm16 fields`, () => {
-      const template = new PageTemplate(kernel);
+      const template = new PageTemplate((term, key) => kernelPage(kernel, term, key));
       fc.assert(
         fc.property(int32, int32, (term, key) => {
           const seed = template.encode(term);
@@ -185,7 +185,7 @@ describe('A64 adder pages', () => {
     });
 
     it(`${name}: every term-dependent word is a movz or movk of w9 or w10, and no other word depends on the term`, () => {
-      const template = new PageTemplate(kernel);
+      const template = new PageTemplate((term, key) => kernelPage(kernel, term, key));
       for (const blinded of [false, true]) {
         const slices = template.immediateSlices(blinded);
         const a = words(template.encode(0x12345678, blinded ? 0x0f0f0f0f : undefined));
@@ -241,7 +241,7 @@ describe('A64 adder pages', () => {
   });
 
   it('refuses a term or key outside int32 instead of truncating it', () => {
-    const template = new PageTemplate(batchKernel('neon', 4));
+    const template = new PageTemplate((term, key) => kernelPage(batchKernel('neon', 4), term, key));
     assert.throws(() => template.encode(2 ** 31), /term must be an integer from -2147483648 to 2147483647/);
     assert.throws(() => template.encode(1, 1.5), /key must be an integer/);
     assert.throws(() => composePage(batchKernel('scalar', 1), Number.NaN), /term must be an integer/);
@@ -249,12 +249,12 @@ describe('A64 adder pages', () => {
 });
 
 describe('A64 call gates', () => {
-  it('are br x1 at CALL_GATE_ENTRY and br x2 at BATCH_CALL_GATE_ENTRY', () => {
-    const gates = encodeCallGates();
+  it('are br x1 at the int32 gate and br x2 at the batch gate', () => {
+    const gates = ARM64_CALL_GATES.encode();
     const [first, second] = words(gates);
     assert.equal(gates.length, 8);
-    assert.equal(words(gates)[CALL_GATE_ENTRY / 4], 0xd61f0020);
-    assert.equal(words(gates)[BATCH_CALL_GATE_ENTRY / 4], 0xd61f0040);
+    assert.equal(words(gates)[ARM64_CALL_GATES.int32Entry / 4], 0xd61f0020);
+    assert.equal(words(gates)[ARM64_CALL_GATES.batchEntry / 4], 0xd61f0040);
     assert.equal(capstoneText(first as number), 'br x1');
     assert.equal(capstoneText(second as number), 'br x2');
   });

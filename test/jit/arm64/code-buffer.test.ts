@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CodeBuffer } from '../../../src/jit/arm64/code-buffer.js';
-import { type ImmediateSlice, readImmediate, writeSlice } from '../../../src/jit/arm64/immediate-slices.js';
 import { bCond, Condition, movk, movz, ret, w } from '../../../src/jit/arm64/instructions.js';
+import { readImmediate, writeSlice } from '../../../src/jit/immediates.js';
+import type { ImmediateSlice } from '../../../src/jit/target.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 const words = (code: Uint8Array) =>
