@@ -78,6 +78,21 @@ describe('the house', () => {
     );
   });
 
+  it('knows each architecture in targets.ts alone, by its architecture.ts, and nothing else of its folder', () => {
+    const folders = readdirSync(path.join(root, 'src/jit'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+    assert.deepEqual(folders, ['arm64', 'x86-64']);
+    const imported = importsOf('src/jit/targets.ts').filter((target) =>
+      /^src\/jit\/[a-z0-9-]+\//.test(target),
+    );
+    assert.deepEqual(
+      imported.sort(),
+      folders.map((folder) => `src/jit/${folder}/architecture.ts`),
+    );
+  });
+
   it('has no import cycle anywhere in the service', () => {
     const files = [...sources('src'), ...sources('routes')];
     const cycles: string[] = [];
