@@ -64,10 +64,17 @@ export class ExecutablePage {
 
   /**
    * Maps a page of `architecture`'s code, writes `code` at its start and seals it read+execute. Unmaps
-   * again if any step fails.
+   * again if any step fails. The page, and its guard, are the system's page size (4 KiB on x86-64; 4, 16
+   * or 64 KiB on arm64, as its kernel was built), or `pageBytes`, a multiple of it.
    */
-  static seal(code: Uint8Array, architecture: Architecture = hostArchitecture()): ExecutablePage {
-    const length = pageSize();
+  static seal(
+    code: Uint8Array,
+    architecture: Architecture = hostArchitecture(),
+    pageBytes: number = pageSize(),
+  ): ExecutablePage {
+    const length = pageBytes;
+    if (!Number.isSafeInteger(length) || length <= 0 || length % pageSize() !== 0)
+      throw new RangeError(`a page must be a positive multiple of ${pageSize()} bytes, got ${length}`);
     assertFitsInPage(code, length);
     const started = performance.now();
     // The page and, right after it, its guard page: no access at all. Code that ran off the end of the

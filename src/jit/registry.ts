@@ -12,6 +12,7 @@ import { type AnnotatedInstruction, annotate } from './decode.js';
 import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from './errors.js';
 import { readImmediate } from './immediates.js';
 import { assertInt32, isInt32, littleEndian32 } from './int32.js';
+import { pageSize } from './libc.js';
 import { ExecutablePage, lastSealTimings } from './page.js';
 import type { AdderPageEntry, AdderPageTarget } from './target.js';
 import { hostArchitecture } from './targets.js';
@@ -37,6 +38,11 @@ export interface RegistryOptions {
    * leaves unused is released by the registry, whether the compile succeeds or throws.
    */
   compile?: (term: number, recycled?: ExecutablePage) => ExecutablePage;
+  /**
+   * The size of each adder's page (and of its guard page): the system's page size unless a test asks for
+   * a larger multiple of it, as an arm64 kernel built for 16 or 64 KiB pages would give.
+   */
+  pageBytes?: number;
   /** Told how long each successful compile took, in seconds (for the metrics). */
   onCompile?: (seconds: number) => void;
 }
@@ -164,15 +170,20 @@ const ENDED_LIVES_KEPT = 64;
 function adderPageCompiler(
   blinding: boolean,
   target: AdderPageTarget,
+  pageBytes: number,
 ): (term: number, recycled?: ExecutablePage) => ExecutablePage {
   return (term, recycled) => {
     const code = blinding ? encodeBlindedAdderPage(term, target) : target.encodePage(term);
-    return recycled ? ExecutablePage.reseal(recycled, code) : ExecutablePage.seal(code, target.architecture);
+    return recycled
+      ? ExecutablePage.reseal(recycled, code)
+      : ExecutablePage.seal(code, target.architecture, pageBytes);
   };
 }
 
 export class JitRegistry {
   readonly capacity: number;
+  /** Each adder's page size in bytes (its guard page's too). */
+  readonly pageBytes: number;
   readonly level: string;
   readonly #target: AdderPageTarget;
   /** The target's entry points, read once: every call passes one. */
@@ -214,7 +225,8 @@ export class JitRegistry {
     this.#applyEntry = this.#target.applyEntry;
     this.#applyAllEntry = this.#target.applyAllEntry;
     this.#blinding = options.blinding !== false;
-    this.#compile = options.compile ?? adderPageCompiler(this.#blinding, this.#target);
+    this.pageBytes = options.pageBytes ?? pageSize();
+    this.#compile = options.compile ?? adderPageCompiler(this.#blinding, this.#target, this.pageBytes);
     this.#onCompile = options.onCompile;
   }
 

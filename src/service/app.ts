@@ -106,21 +106,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if (log !== undefined && !fastifyLogs) app.log = log;
   applyTimeouts(app.server, settings);
   keepServingHalfClosedConnections(app.server);
-  const budget =
-    settings.maxConnections === 'auto'
-      ? connectionBudget({
-          fileLimit: openFileLimit(),
-          memoryLimitBytes: memoryLimit(),
-          capacity: settings.jitMaxAdders,
-          heldResultsBytes: HELD_BATCHES * settings.binaryBatchLimitBytes,
-        })
-      : { maxConnections: settings.maxConnections, limitedBy: 'MAX_CONNECTIONS' as const };
-  limitConnections(app.server, budget.maxConnections, app.log, metrics?.observeRefusedConnection);
-  metrics?.setConnectionBudget(budget.maxConnections);
-  app.log.info(
-    budget,
-    `holding at most ${budget.maxConnections} connections (limited by ${budget.limitedBy})`,
-  );
   // Tracked from the first connection on: the shutdown and the answers to refused requests ask it.
   openConnectionsOf(app.server);
 
@@ -138,6 +123,23 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     compile: options.jitCompile,
     onCompile: metrics?.observeCompile,
   });
+  // After the JIT plugin: what an adder holds follows its page size (connection-budget.ts).
+  const budget =
+    settings.maxConnections === 'auto'
+      ? connectionBudget({
+          fileLimit: openFileLimit(),
+          memoryLimitBytes: memoryLimit(),
+          capacity: settings.jitMaxAdders,
+          pageBytes: app.jit.pageBytes,
+          heldResultsBytes: HELD_BATCHES * settings.binaryBatchLimitBytes,
+        })
+      : { maxConnections: settings.maxConnections, limitedBy: 'MAX_CONNECTIONS' as const };
+  limitConnections(app.server, budget.maxConnections, app.log, metrics?.observeRefusedConnection);
+  metrics?.setConnectionBudget(budget.maxConnections);
+  app.log.info(
+    budget,
+    `holding at most ${budget.maxConnections} connections (limited by ${budget.limitedBy})`,
+  );
   // After the JIT plugin: its preClose hook (not ready) runs before this one's (stop accepting, and so on).
   await app.register(shutdownPlugin, { drainMs: settings.shutdownDrainMs });
   if (metrics) await app.register(metricsPlugin, { metrics });

@@ -10,7 +10,7 @@
  *
  *   by descriptors = RLIMIT_NOFILE (soft) − FILES_KEPT
  *   by memory      = (memory limit − working set − held results) / CONNECTION_BYTES
- *   working set    = WORKING_SET_BYTES + capacity × ADDER_BYTES
+ *   working set    = WORKING_SET_BYTES + capacity × (page size + ADDER_ENTRY_BYTES)
  *
  * The memory limit is the cgroup's (process.constrainedMemory()), or the machine's memory without one.
  * MAX_CONNECTIONS set to a number replaces the computed budget.
@@ -30,8 +30,11 @@ export const FILES_KEPT = 64;
  * `npm run bench:memory` at a capacity of 64 on the shipped runtime, with margin (docs/operations.md).
  */
 export const WORKING_SET_BYTES = 160 * MiB;
-/** One adder, what `npm run bench:memory` holds more at capacity 4096 than at 64, per adder: its page and entry. */
-export const ADDER_BYTES = 6 * 1024;
+/**
+ * One adder besides its page of code (written, and so resident): its entry and the rest. `npm run
+ * bench:memory` held about 6 KiB an adder more at capacity 4096 than at 64, with 4 KiB pages.
+ */
+export const ADDER_ENTRY_BYTES = 2 * 1024;
 /** One idle connection, with margin over the 10 KiB measured. */
 export const CONNECTION_BYTES = 12 * 1024;
 /** The fewest connections the budget allows, however little memory the arithmetic leaves. */
@@ -42,6 +45,8 @@ export interface BudgetInputs {
   fileLimit: number | undefined;
   memoryLimitBytes: number;
   capacity: number;
+  /** Each adder's page size (the JIT registry's). */
+  pageBytes: number;
   heldResultsBytes: number;
 }
 
@@ -57,7 +62,7 @@ export interface ConnectionBudget {
 export function connectionBudget(inputs: BudgetInputs): ConnectionBudget {
   const byFiles =
     inputs.fileLimit === undefined ? Number.POSITIVE_INFINITY : Math.max(1, inputs.fileLimit - FILES_KEPT);
-  const workingSet = WORKING_SET_BYTES + inputs.capacity * ADDER_BYTES;
+  const workingSet = WORKING_SET_BYTES + inputs.capacity * (inputs.pageBytes + ADDER_ENTRY_BYTES);
   const spare = inputs.memoryLimitBytes - workingSet - inputs.heldResultsBytes;
   const byMemory = Math.max(MIN_CONNECTIONS, Math.floor(spare / CONNECTION_BYTES));
   return byFiles <= byMemory

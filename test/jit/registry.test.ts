@@ -519,6 +519,39 @@ describe('JitRegistry', () => {
     assert.doesNotThrow(() => lease.end());
   });
 
+  it('maps each adder in pages of the size it is given, guard page and all, when the kernel’s are larger', () => {
+    // As an arm64 kernel built for 16 KiB pages would have them: four of this machine's pages.
+    const pageBytes = 4 * pageSize();
+    const compiled: ExecutablePage[] = [];
+    const registry = new JitRegistry({ capacity: 2, pageBytes });
+    try {
+      assert.equal(registry.pageBytes, pageBytes);
+      for (const term of [1, 2, 3]) {
+        assert.equal(registry.apply(term, 10).result, term + 10);
+        assert.deepEqual([...registry.applyAll(term, [1, -1]).results], [term + 1, term - 1]);
+      }
+      assert.equal(registry.stats().mappedBytes, 2 * pageBytes);
+      assert.equal(registry.stats().evictions, 1, 'a page of the larger size recycled');
+      // The page and its guard, each pageBytes, as the kernel sees them.
+      const probe = ExecutablePage.seal(encodeAdderPage(7), undefined, pageBytes);
+      compiled.push(probe);
+      const maps = readMaps();
+      const code = mappingAt(probe.address, maps);
+      const guard = mappingAt(probe.address + pageBytes, maps);
+      assert.equal(code?.perms, 'r-xp');
+      assert.equal(code?.end, probe.address + pageBytes);
+      assert.equal(guard?.perms, '---p');
+      assert.equal(guard?.end, probe.address + 2 * pageBytes);
+      assert.throws(() => ExecutablePage.seal(encodeAdderPage(7), undefined, pageSize() + 8), {
+        name: 'RangeError',
+        message: `a page must be a positive multiple of ${pageSize()} bytes, got ${pageSize() + 8}`,
+      });
+    } finally {
+      for (const page of compiled) page.release();
+      registry.dispose();
+    }
+  });
+
   it('lists from an offset and up to a limit, and nothing past its last adder', () => {
     const registry = new JitRegistry({ capacity: 4, blinding: false });
     try {

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import {
-  ADDER_BYTES,
+  ADDER_ENTRY_BYTES,
   CONNECTION_BYTES,
   connectionBudget,
   FILES_KEPT,
@@ -24,8 +24,9 @@ describe('connectionBudget', () => {
     const spare = 100 * CONNECTION_BYTES + CONNECTION_BYTES - 1;
     const budget = connectionBudget({
       fileLimit: 1_048_576,
-      memoryLimitBytes: WORKING_SET_BYTES + capacity * ADDER_BYTES + 32 * MiB + spare,
+      memoryLimitBytes: WORKING_SET_BYTES + capacity * (16_384 + ADDER_ENTRY_BYTES) + 32 * MiB + spare,
       capacity,
+      pageBytes: 16_384,
       heldResultsBytes: 32 * MiB,
     });
     assert.deepEqual(budget, {
@@ -41,6 +42,7 @@ describe('connectionBudget', () => {
       fileLimit: 400,
       memoryLimitBytes: 24 * 2 ** 30,
       capacity: 4096,
+      pageBytes: 4096,
       heldResultsBytes: 32 * MiB,
     });
     assert.equal(budget.maxConnections, 400 - FILES_KEPT);
@@ -52,6 +54,7 @@ describe('connectionBudget', () => {
       fileLimit: undefined,
       memoryLimitBytes: 64 * MiB,
       capacity: 4096,
+      pageBytes: 4096,
       heldResultsBytes: 32 * MiB,
     });
     assert.deepEqual(budget, {
