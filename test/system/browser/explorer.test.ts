@@ -205,27 +205,34 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     const opened = await open(t, '/');
     if (opened === undefined) return;
     const { page, watch } = opened;
-    // The page's own location: Playwright learns of pushState a moment later, so page.url() can lag.
-    const search = async () => String(await page.evaluate('location.search'));
+    // The page's own location, once it is `expected`: the page records a step in the address after it
+    // shows the step's result (and Playwright learns of pushState later still), so reading it at once races.
+    const addressBecomes = async (expected: string) => {
+      try {
+        await page.waitForFunction(`location.search === ${JSON.stringify(expected)}`);
+      } catch {
+        assert.fail(`the address's query stayed ${await page.evaluate('location.search')}, not ${expected}`);
+      }
+    };
     assert.equal(await page.locator('#page-heading').textContent(), 'The adder’s page');
     await page.locator('#term').fill('123456');
     await page.getByRole('button', { name: 'Compile', exact: true }).click();
     await page.locator('#compile-result', { hasText: 'x-jit-cache: compile' }).waitFor();
     assert.match((await page.locator('#compile-result').textContent()) ?? '', /201 Created/);
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
-    assert.equal(await search(), '?term=123456');
+    await addressBecomes('?term=123456');
     assert.equal(server?.app.jit.has(123456), true);
     await page.locator('#x').fill('1');
     await page.getByRole('button', { name: 'Apply', exact: true }).click();
     await page.locator('#apply-result .result', { hasText: '123456 + 1 = 123457' }).waitFor();
-    assert.equal(await search(), '?term=123456&x=1');
+    await addressBecomes('?term=123456&x=1');
 
     await page.goBack();
-    assert.equal(await search(), '?term=123456');
+    await addressBecomes('?term=123456');
     await page.locator('#compile-result', { hasText: 'x-jit-cache: hit' }).waitFor();
     assert.equal(await page.locator('#apply-result').textContent(), '');
     await page.goBack();
-    assert.equal(await search(), '');
+    await addressBecomes('');
     await page.locator('#page-heading', { hasText: 'The adder’s page' }).waitFor();
     await page.locator('#listing-body .empty').waitFor();
     await page.goForward();
