@@ -29,6 +29,8 @@ export interface Config {
   connectionTimeoutMs: number;
   shutdownDrainMs: number;
   binaryBatchLimitBytes: number;
+  /** The reverse proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES): none unless configured. */
+  trustedProxies: readonly string[];
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -51,6 +53,10 @@ export const CONFIG_VARIABLES = {
   CONNECTION_TIMEOUT_MS: { default: '120000', accepts: 'an integer from 1000 to 3600000' },
   SHUTDOWN_DRAIN_MS: { default: '0', accepts: 'an integer from 0 to 60000' },
   BINARY_BATCH_LIMIT_BYTES: { default: '16777216', accepts: 'an integer from 4 to 1073741824' },
+  TRUSTED_PROXIES: {
+    default: 'off',
+    accepts: 'off, or IPv4 and IPv6 addresses and CIDR ranges (10.0.0.0/8) separated by commas',
+  },
 } as const;
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -89,6 +95,25 @@ const hostName =
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * TRUSTED_PROXIES: `off`, or addresses and CIDR ranges separated by commas (spaces around them allowed).
+ * Fastify's trustProxy (proxy-addr) takes the list as it is; each entry is checked here so that a typo
+ * stops the start rather than leaving every client sharing the proxy's address, or worse.
+ */
+function trustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const text = rawValue(env, 'TRUSTED_PROXIES');
+  if (text === 'off') return [];
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixFits = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixFits || rest.length > 0) throw new ConfigError('TRUSTED_PROXIES', text);
+  }
+  return entries;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = rawValue(env, 'HOST');
   if (isIP(host) === 0 && !hostName.test(host)) throw new ConfigError('HOST', host);
@@ -118,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 1000, HOUR_MS),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 0, 60_000),
     binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES', 4, 2 ** 30),
+    trustedProxies: trustedProxies(env),
   };
 }
 

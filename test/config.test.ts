@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
       connectionTimeoutMs: 120_000,
       shutdownDrainMs: 0,
       binaryBatchLimitBytes: 16 * 2 ** 20,
+      trustedProxies: [],
     });
   });
 
@@ -41,6 +42,7 @@ describe('configuration from the environment', () => {
         CONNECTION_TIMEOUT_MS: '60000',
         SHUTDOWN_DRAIN_MS: '5000',
         BINARY_BATCH_LIMIT_BYTES: '4096',
+        TRUSTED_PROXIES: '10.0.0.7',
       }),
       {
         port: 8080,
@@ -58,10 +60,25 @@ describe('configuration from the environment', () => {
         connectionTimeoutMs: 60_000,
         shutdownDrainMs: 5000,
         binaryBatchLimitBytes: 4096,
+        trustedProxies: ['10.0.0.7'],
       },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
     assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
+  });
+
+  it('reads trusted proxies as addresses and CIDR ranges of either family, spaces around commas allowed', () => {
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8 , ::1' }).trustedProxies, [
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '::1',
+    ]);
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: '0.0.0.0/0,::/128' }).trustedProxies, [
+      '0.0.0.0/0',
+      '::/128',
+    ]);
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: 'off' }).trustedProxies, []);
   });
 
   for (const [variable, value, accepts] of [
@@ -93,6 +110,19 @@ describe('configuration from the environment', () => {
     ['SHUTDOWN_DRAIN_MS', '60001', /SHUTDOWN_DRAIN_MS must be an integer from 0 to 60000/],
     ['JIT_ISA', 'avx512', /JIT_ISA must be one of auto, avx2, sse2, scalar/],
     ['BINARY_BATCH_LIMIT_BYTES', '3', /BINARY_BATCH_LIMIT_BYTES must be an integer from 4 to 1073741824/],
+    ['TRUSTED_PROXIES', '', /TRUSTED_PROXIES must be off, or IPv4 and IPv6 addresses and CIDR ranges/],
+    ['TRUSTED_PROXIES', 'on', /TRUSTED_PROXIES must be off, or/],
+    ['TRUSTED_PROXIES', 'true', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', 'haproxy', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', 'loopback', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.1,', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/33', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '::/129', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/8/8', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/-8', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.256', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '1', /TRUSTED_PROXIES must be/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {
       assert.throws(
