@@ -5,7 +5,7 @@
  * autocannon in this process sending GET /adders/:n/apply over 16 connections, every answer checked
  * against (n + x) | 0. The terms follow Zipf(1.0) over 100,000 terms, the same seeded sequence every run.
  *
- * For each setup: the hit rate from x-jit-cache beside the same requests simulated (bench/cache-
+ * For each setup: the hit rate from x-jit-cache beside the same requests simulated (harness/cache-
  * simulation.ts) for one LRU of N × 1000 (the ideal) and for each replica an LRU fed what the run routed to
  * it; the adders each replica holds and the terms held by more than one; requests per second and p99.
  * Round-robin on the same requests for comparison. Then:
@@ -29,10 +29,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { applyRequest, termAt } from '../harness/adder-requests.js';
-import { type CheckedRequest, driveChecked, type LoadTally } from '../harness/checked-load.js';
+import { lruHitRate, routedHitRate, seededRandom, zipfSampler } from '../harness/cache-simulation.js';
+import { type CheckedRequest, driveChecked, emptyTally, type LoadTally } from '../harness/checked-load.js';
 import { askStatsSocket, haproxyBinary, REPLICA_HEADER } from '../harness/haproxy-process.js';
 import { type ShardedService, startShardedService } from '../harness/sharded-service.js';
-import { lruHitRate, routedHitRate, seededRandom, zipfSampler } from './cache-simulation.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
 import { median, percentile } from './stats.js';
@@ -80,8 +80,9 @@ async function termOn(service: ShardedService, name: string): Promise<number> {
 
 interface Observed {
   tally: LoadTally;
-  /** Per request index: the replica that answered, and whether it was a hit. */
+  /** Per request index: the replica that answered (x-jit-replica). */
   replicaOf: string[];
+  /** Answers marked x-jit-cache: hit. */
   hits: number;
   /** Sorted latencies, ms. */
   latencies: Float64Array;
@@ -98,7 +99,7 @@ interface IndexedRequest extends CheckedRequest {
 
 function newObserved(count: number): Observed {
   return {
-    tally: undefined as unknown as LoadTally,
+    tally: emptyTally(),
     replicaOf: new Array<string>(count).fill(''),
     hits: 0,
     latencies: new Float64Array(0),

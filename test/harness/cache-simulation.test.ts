@@ -12,7 +12,7 @@ import {
   routedHitRate,
   seededRandom,
   zipfSampler,
-} from '../../bench/cache-simulation.js';
+} from '../../harness/cache-simulation.js';
 
 /** An LRU as a list, most recent last: slow and plainly right. */
 function naiveHits(requests: readonly number[], capacity: number): number {
