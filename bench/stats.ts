@@ -1,5 +1,5 @@
 /** Small statistics shared by the benchmark scripts: they report medians and tails, never means alone. */
-export function percentile(sorted: readonly number[], fraction: number): number {
+export function percentile(sorted: ArrayLike<number>, fraction: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.floor(sorted.length * fraction));
   return sorted[index] as number;

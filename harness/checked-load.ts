@@ -57,6 +57,16 @@ export interface LoadOptions {
   plan: (i: number) => CheckedRequest;
   /** Stops sending when aborted; what was answered so far is tallied. */
   signal?: AbortSignal;
+  /**
+   * Told of every answer: its request, status, headers (names in lower case) and the time from planning
+   * the request to its answer, in ms (the request is sent as soon as it is planned).
+   */
+  observe?: (
+    planned: CheckedRequest,
+    status: number,
+    headers: Record<string, string>,
+    latencyMs: number,
+  ) => void;
 }
 
 const PROBLEMS_KEPT = 10;
@@ -82,7 +92,7 @@ export function emptyTally(): LoadTally {
 }
 
 export async function driveChecked(url: string, options: LoadOptions): Promise<LoadTally> {
-  const { amount, connections, plan, signal } = options;
+  const { amount, connections, plan, signal, observe } = options;
   const tally = emptyTally();
   const kindTally = (kind: string) => {
     tally.byKind[kind] ??= { sent: 0, statuses: {} };
@@ -104,6 +114,7 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
               tally.sent += 1;
               kindTally(planned.kind).sent += 1;
               (context as { planned?: CheckedRequest }).planned = planned;
+              (context as { plannedAt?: number }).plannedAt = performance.now();
               const headers = planned.body === undefined ? {} : { 'content-type': 'application/json' };
               return {
                 ...request,
@@ -113,10 +124,17 @@ export async function driveChecked(url: string, options: LoadOptions): Promise<L
                 body: planned.body ?? '',
               };
             },
-            onResponse: (status, body, context) => {
+            onResponse: (status, body, context, headers) => {
               const planned = (context as { planned?: CheckedRequest }).planned;
               tally.responses += 1;
               tally.finishedAt = performance.now();
+              if (observe !== undefined && planned !== undefined) {
+                const lowerCase: Record<string, string> = {};
+                for (const [name, value] of Object.entries(headers ?? {}))
+                  lowerCase[name.toLowerCase()] = String(value);
+                const latencyMs = tally.finishedAt - ((context as { plannedAt?: number }).plannedAt ?? 0);
+                observe(planned, status, lowerCase, latencyMs);
+              }
               if (status >= 500) tally.serverErrors += 1;
               if (planned === undefined) {
                 tally.unexpected += 1;

@@ -35,6 +35,8 @@ export interface Config {
   binaryBatchLimitBytes: number;
   /** The most connections held at once, or 'auto': from the memory and file limits (connection-budget.ts). */
   maxConnections: number | 'auto';
+  /** The reverse proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES): none unless configured. */
+  trustedProxies: readonly string[];
 }
 
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
@@ -60,6 +62,10 @@ export const CONFIG_VARIABLES = {
   MAX_CONNECTIONS: {
     default: 'auto',
     accepts: 'auto (from the memory and open-file limits) or an integer from 1 to 1048576',
+  },
+  TRUSTED_PROXIES: {
+    default: 'off',
+    accepts: 'off, or IPv4 and IPv6 addresses and CIDR ranges (10.0.0.0/8) separated by commas',
   },
 } as const;
 
@@ -107,6 +113,25 @@ function isHostName(text: string): boolean {
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * TRUSTED_PROXIES: `off`, or addresses and CIDR ranges separated by commas (spaces around them allowed).
+ * Fastify's trustProxy (proxy-addr) takes the list as it is; each entry is checked here so that a typo
+ * stops the start rather than leaving every client sharing the proxy's address, or worse.
+ */
+function trustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const text = rawValue(env, 'TRUSTED_PROXIES');
+  if (text === 'off') return [];
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixFits = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixFits || rest.length > 0) throw new ConfigError('TRUSTED_PROXIES', text);
+  }
+  return entries;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = rawValue(env, 'HOST');
   if (isIP(host) === 0 && !isHostName(host)) throw new ConfigError('HOST', host);
@@ -138,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES', 4, 2 ** 30),
     maxConnections:
       rawValue(env, 'MAX_CONNECTIONS') === 'auto' ? 'auto' : integer(env, 'MAX_CONNECTIONS', 1, 1_048_576),
+    trustedProxies: trustedProxies(env),
   };
 }
 

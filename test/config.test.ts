@@ -22,6 +22,7 @@ describe('configuration from the environment', () => {
       shutdownDrainMs: 0,
       binaryBatchLimitBytes: 16 * 2 ** 20,
       maxConnections: 'auto',
+      trustedProxies: [],
     });
   });
 
@@ -44,6 +45,7 @@ describe('configuration from the environment', () => {
         SHUTDOWN_DRAIN_MS: '5000',
         BINARY_BATCH_LIMIT_BYTES: '4096',
         MAX_CONNECTIONS: '5000',
+        TRUSTED_PROXIES: '10.0.0.7',
       }),
       {
         port: 8080,
@@ -62,11 +64,26 @@ describe('configuration from the environment', () => {
         shutdownDrainMs: 5000,
         binaryBatchLimitBytes: 4096,
         maxConnections: 5000,
+        trustedProxies: ['10.0.0.7'],
       },
     );
     assert.equal(loadConfig({ HOST: '::' }).host, '::');
     assert.equal(loadConfig({ HOST: 'babyjit.internal' }).host, 'babyjit.internal');
     assert.equal(loadConfig({ HOST: '1password.example' }).host, '1password.example');
+  });
+
+  it('reads trusted proxies as addresses and CIDR ranges of either family, spaces around commas allowed', () => {
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8 , ::1' }).trustedProxies, [
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '::1',
+    ]);
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: '0.0.0.0/0,::/128' }).trustedProxies, [
+      '0.0.0.0/0',
+      '::/128',
+    ]);
+    assert.deepEqual(loadConfig({ TRUSTED_PROXIES: 'off' }).trustedProxies, []);
   });
 
   for (const [variable, value, accepts] of [
@@ -102,6 +119,19 @@ describe('configuration from the environment', () => {
     ['MAX_CONNECTIONS', '0', /MAX_CONNECTIONS must be auto .*or an integer from 1 to 1048576/],
     ['MAX_CONNECTIONS', 'AUTO', /MAX_CONNECTIONS must be auto/],
     ['BINARY_BATCH_LIMIT_BYTES', '3', /BINARY_BATCH_LIMIT_BYTES must be an integer from 4 to 1073741824/],
+    ['TRUSTED_PROXIES', '', /TRUSTED_PROXIES must be off, or IPv4 and IPv6 addresses and CIDR ranges/],
+    ['TRUSTED_PROXIES', 'on', /TRUSTED_PROXIES must be off, or/],
+    ['TRUSTED_PROXIES', 'true', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', 'haproxy', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', 'loopback', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.1,', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/33', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '::/129', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/8/8', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.0/-8', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '10.0.0.256', /TRUSTED_PROXIES must be/],
+    ['TRUSTED_PROXIES', '1', /TRUSTED_PROXIES must be/],
   ] as const) {
     it(`stops on ${variable}=${JSON.stringify(value)}, naming the variable and what it accepts`, () => {
       assert.throws(

@@ -93,6 +93,11 @@ export interface Answer<T> {
   status: number;
   body: T;
   cache: CacheLookup | null;
+  /**
+   * The x-jit-replica header: behind the sharding proxy (deploy/haproxy), the replica that answered; each
+   * replica has a registry of its own. Null from a single process.
+   */
+  replica: string | null;
 }
 
 /** An answer in the API's error shape, or no answer at all (status 0). */
@@ -135,6 +140,7 @@ async function call<T>(method: string, path: string, body?: string): Promise<Ans
     status: response.status,
     body: parsed as T,
     cache: cache === 'compile' || cache === 'hit' ? cache : null,
+    replica: response.headers.get('x-jit-replica'),
   };
 }
 

@@ -48,6 +48,21 @@ export class RegistryPanel {
       list = await listAdders(this.#offsetToAsk(), PAGE);
     }
     this.#draw(list.body);
+    this.#showReplica(list.replica);
+  }
+
+  /**
+   * Behind the sharding proxy the list and its counters are one replica's, whichever the proxy sent this
+   * browser to; every other replica holds other terms. Said beside them, and nothing said without a proxy.
+   */
+  #showReplica(replica: string | null): void {
+    const note = byId('registry-replica');
+    note.hidden = replica === null;
+    note.textContent =
+      replica === null
+        ? ''
+        : `These are the adders and counters of ${replica} alone, the replica that answered: behind the ` +
+          'sharding proxy each replica compiles the terms routed to it and keeps a registry of its own.';
   }
 
   #offsetToAsk(): number {

@@ -78,6 +78,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     bodyLimit: 256 * 1024,
     // The service answers a request without Host itself, in its error shape (connection-guard.ts).
     http: { requireHostHeader: false },
+    // X-Forwarded-For is believed only from these peers (TRUSTED_PROXIES), so that the compile quota
+    // counts a client behind the sharding proxy by its own address, and a client that writes the header
+    // itself gains nothing.
+    trustProxy: settings.trustedProxies.length > 0 ? [...settings.trustedProxies] : false,
     ajv: {
       customOptions: {
         // Never coerce: "5" is not an integer body field, and path/query integers are parsed strictly

@@ -7,10 +7,8 @@
  * misspelt `replica:` is ignored): hence the explicit assertions on every field that matters.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Model } from '@kubernetes-models/base';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -20,11 +18,16 @@ import { parse, parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { ARCHITECTURES } from '../../src/jit/targets.js';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
+import {
+  type Manifest,
+  type ModelClass,
+  matches,
+  parseManifests,
+  readManifests,
+  validate as validateManifest,
+} from '../support/kubernetes-manifests.js';
 
-const manifestsDir = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
-
-// biome-ignore lint/suspicious/noExplicitAny: each model class takes its own kind's data
-type ModelClass = new (data: any) => Model<unknown>;
+const manifestsDir = new URL('../../../deploy/kubernetes/', import.meta.url);
 
 /** The kinds the manifests may hold, by apiVersion and kind, each with its validating model. */
 const MODELS: Record<string, ModelClass> = {
@@ -35,55 +38,14 @@ const MODELS: Record<string, ModelClass> = {
   'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
 };
 
-interface Manifest {
-  file: string;
-  object: Record<string, unknown>;
-}
+const validate = (manifest: Manifest) => validateManifest(manifest, MODELS);
 
-/** The YAML documents of one file's text; a syntax error throws, naming the file. */
-function parseManifests(file: string, text: string): Manifest[] {
-  return parseAllDocuments(text).map((document) => {
-    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
-    return { file, object: document.toJSON() as Record<string, unknown> };
-  });
-}
-
-function readManifests(): Manifest[] {
-  return readdirSync(manifestsDir)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort()
-    .flatMap((name) => parseManifests(name, readFileSync(`${manifestsDir}${name}`, 'utf8')));
-}
-
-/** Validates one object against its kind's schema; throws, naming the file and the failing paths. */
-function validate({ file, object }: Manifest): Model<unknown> {
-  const kind = `${object.apiVersion} ${object.kind}`;
-  const ModelOfKind = MODELS[kind];
-  if (ModelOfKind === undefined)
-    throw new Error(`${file}: ${kind} is not one of ${Object.keys(MODELS).join(', ')}`);
-  const model = new ModelOfKind(object);
-  try {
-    model.validate();
-  } catch (error) {
-    throw new Error(`${file}: ${kind} does not match the Kubernetes API schema: ${(error as Error).message}`);
-  }
-  return model;
-}
-
-const manifests = readManifests();
+const manifests = readManifests(manifestsDir);
 
 function only<T extends ModelClass>(Kind: T): InstanceType<T> {
   const found = manifests.map(validate).filter((model) => model instanceof Kind);
   assert.equal(found.length, 1, `exactly one ${Kind.name} in deploy/kubernetes`);
   return found[0] as InstanceType<T>;
-}
-
-function matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) {
-  return (
-    selector !== undefined &&
-    Object.keys(selector).length > 0 &&
-    Object.entries(selector).every(([key, value]) => labels?.[key] === value)
-  );
 }
 
 describe('the Kubernetes manifests', () => {
@@ -96,7 +58,7 @@ describe('the Kubernetes manifests', () => {
   });
 
   it('are rejected when broken, so the check above can fail', () => {
-    const text = readFileSync(`${manifestsDir}deployment.yaml`, 'utf8');
+    const text = readFileSync(new URL('deployment.yaml', manifestsDir), 'utf8');
     // Each a mistake one could make editing deployment.yaml: the text to find, what it becomes, the complaint.
     const mistakes: Array<[string, string, RegExp]> = [
       [

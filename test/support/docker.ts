@@ -88,6 +88,38 @@ export function stageImages(buildOutput: string): string[] {
   return images;
 }
 
+export interface BuiltImage {
+  tag: string;
+  /** Whether the build succeeded and the tag exists. */
+  built: boolean;
+  /** The intermediate images of the build's earlier stages (stageImages), to remove with the tag. */
+  stages: string[];
+  /** What went wrong, with the build's last lines, when it did not succeed. */
+  failure?: string;
+}
+
+/** Builds the repository's Dockerfile as `tag`, with host networking so that `npm ci` reaches the registry. */
+export async function buildImage(tag: string, timeoutMs: number): Promise<BuiltImage> {
+  const build = await runCommand('docker', ['build', '--network', 'host', '--force-rm', '--tag', tag, '.'], {
+    timeoutMs,
+  });
+  const stages = stageImages(build.stdout);
+  if (build.code === 0) return { tag, built: true, stages };
+  return {
+    tag,
+    built: false,
+    stages,
+    failure: `docker build failed (${build.code}):\n${tail(build.stdout)}\n${build.stderr}`,
+  };
+}
+
+/** Removes a built image's tag and its stages' images (one still in use elsewhere stays). */
+export async function removeBuiltImage(image: BuiltImage): Promise<void> {
+  if (image.built) await runCommand('docker', ['image', 'rm', image.tag]);
+  // Removing a stage's last image removes its untagged parents too.
+  for (const stage of image.stages) await runCommand('docker', ['image', 'rm', stage]);
+}
+
 /** Why no Docker engine can be used here, or undefined when `docker info` answers. */
 export async function dockerEngineUnavailable(): Promise<string | undefined> {
   const result = await runCommand('docker', ['info', '--format', '{{.ServerVersion}}'], {

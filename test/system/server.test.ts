@@ -58,6 +58,16 @@ describe('the server process', () => {
     });
   }
 
+  it('refuses to start on trusted proxies that are not addresses, with exit 78 naming TRUSTED_PROXIES', async () => {
+    const server = startServerProcess({ env: { TRUSTED_PROXIES: 'haproxy' } });
+    const { code } = await server.exited;
+    assert.equal(code, 78);
+    assert.match(
+      server.output(),
+      /TRUSTED_PROXIES="haproxy" is not valid: TRUSTED_PROXIES must be off, or IPv4/,
+    );
+  });
+
   it('refuses to start with exit 71 where executable memory is denied; /readyz never reports ready', async (t) => {
     const port = await freePort();
     const server = startServerProcess({

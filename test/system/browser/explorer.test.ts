@@ -360,6 +360,22 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await assertClean(page, watch);
   });
 
+  it('says whose registry it lists once a sharding proxy names the replica that answered', async (t) => {
+    const opened = await open(t, '/');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    const note = page.locator('#registry-replica');
+    await page.locator('#registry-range', { hasText: /./ }).waitFor();
+    assert.equal(await note.isVisible(), false, 'a single process has no replica to name');
+    // The test plays the proxy: the list's answers now carry x-jit-replica, as HAProxy's do.
+    await page.route(/\/adders\?/, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'x-jit-replica': 'replica-2' } });
+    });
+    await note.filter({ hasText: 'counters of replica-2 alone' }).waitFor({ timeout: POLL_WAIT_MS });
+    await assertClean(page, watch);
+  });
+
   it('follows the shown adder’s page to unmapped when released, and its next page gets a new key', async (t) => {
     const opened = await open(t, '/?term=4242');
     if (opened === undefined) return;

@@ -15,6 +15,8 @@ import { residentBytes as residentBytesOf } from '../../../harness/process-sampl
 import { errorMessage } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
 import {
+  type BuiltImage,
+  buildImage,
   composeCommand,
   containerLogs,
   containerState,
@@ -25,9 +27,8 @@ import {
   mustRun,
   parseProcStatus,
   releasedPages,
+  removeBuiltImage,
   runCommand,
-  stageImages,
-  tail,
   waitUntilHealthy,
 } from '../../support/docker.js';
 import { allAccepted } from '../../support/tcp-sockets.js';
@@ -94,32 +95,19 @@ if (noEngine !== undefined) {
 
 describe('the container image', { skip: skipRuntimeIndependent || noEngine !== undefined }, () => {
   const container = `babyjit-test-${runId}`;
-  let built = false;
-  let buildStages: string[] = [];
+  let image: BuiltImage | undefined;
 
   before(
     async () => {
-      // Host networking lets `npm ci` reach the registry as this host does.
-      const build = await runCommand(
-        'docker',
-        ['build', '--network', 'host', '--force-rm', '--tag', IMAGE, '.'],
-        {
-          timeoutMs: BUILD_TIMEOUT_MS,
-        },
-      );
-      buildStages = stageImages(build.stdout);
-      if (build.code !== 0)
-        throw new Error(`docker build failed (${build.code}):\n${tail(build.stdout)}\n${build.stderr}`);
-      built = true;
+      image = await buildImage(IMAGE, BUILD_TIMEOUT_MS);
+      if (image.failure !== undefined) throw new Error(image.failure);
     },
     { timeout: BUILD_TIMEOUT_MS + 30_000 },
   );
 
   after(async () => {
     await runCommand('docker', ['rm', '--force', '--volumes', container]);
-    if (built) await runCommand('docker', ['image', 'rm', IMAGE]);
-    // Removing a stage's last image removes its untagged parents too; one still in use elsewhere stays.
-    for (const image of buildStages) await runCommand('docker', ['image', 'rm', image]);
+    if (image !== undefined) await removeBuiltImage(image);
   });
 
   it('adds at most 40 MB to the base image, with no tests, sources or dev dependencies', async (t) => {

@@ -12,8 +12,10 @@
  * count of all, or charges a request that another one's compile has turned into a hit. docs/decisions.md
  * records why this replaced the library.
  *
- * Clients are told apart by IP address: behind a reverse proxy every client shares the proxy's address
- * unless Fastify is told to trust X-Forwarded-For; the README says so.
+ * Clients are told apart by `request.ip`: the peer's address, or behind a proxy that TRUSTED_PROXIES names,
+ * the client's address as that proxy wrote it in X-Forwarded-For (docs/operations.md, "Load and hostile
+ * clients"). Each replica counts its own clients' compiles: docs/decisions.md, "The compile quota is per
+ * replica", says why.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
