@@ -39,35 +39,57 @@ export interface Config {
   trustedProxies: readonly string[];
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * An integer variable's range, once: what it accepts is said from it (`minMeans`: what its least value
+ * means, as "0 (no quota)"; `also`: a further condition), and loadConfig checks against it.
+ */
+function integerRange(min: number, max: number, { minMeans = '', also = '' } = {}) {
+  return {
+    min,
+    max,
+    accepts: `an integer from ${min}${minMeans === '' ? '' : ` (${minMeans})`} to ${max}${also}`,
+  };
+}
+
 /** The variables, their defaults and what they accept: the README's configuration table says the same. */
 export const CONFIG_VARIABLES = {
-  PORT: { default: '3000', accepts: 'an integer from 0 to 65535' },
+  PORT: { default: '3000', ...integerRange(0, 65535) },
   HOST: { default: '127.0.0.1', accepts: 'an IPv4 or IPv6 address, or a host name' },
   LOG_LEVEL: { default: 'info', accepts: `one of ${LOG_LEVELS.join(', ')}` },
-  JIT_MAX_ADDERS: { default: '4096', accepts: 'an integer from 1 to 1048576' },
+  JIT_MAX_ADDERS: { default: '4096', ...integerRange(1, 1_048_576) },
   METRICS: { default: 'on', accepts: 'on or off' },
   JIT_BLINDING: { default: 'on', accepts: 'on or off' },
   JIT_ISA: { default: 'auto', accepts: `one of ${JIT_ISAS.join(', ')}` },
-  MAX_EVENT_LOOP_DELAY_MS: { default: '500', accepts: 'an integer from 0 (never shed load) to 60000' },
-  COMPILE_RATE_LIMIT: { default: '0', accepts: 'an integer from 0 (no quota) to 1000000000' },
-  REQUEST_TIMEOUT_MS: { default: '30000', accepts: 'an integer from 1000 to 3600000' },
+  MAX_EVENT_LOOP_DELAY_MS: { default: '500', ...integerRange(0, 60_000, { minMeans: 'never shed load' }) },
+  COMPILE_RATE_LIMIT: { default: '0', ...integerRange(0, 1_000_000_000, { minMeans: 'no quota' }) },
+  REQUEST_TIMEOUT_MS: { default: '30000', ...integerRange(1000, HOUR_MS) },
   HEADERS_TIMEOUT_MS: {
     default: '10000',
-    accepts: 'an integer from 1000 to 3600000, at most REQUEST_TIMEOUT_MS',
+    ...integerRange(1000, HOUR_MS, { also: ', at most REQUEST_TIMEOUT_MS' }),
   },
-  KEEP_ALIVE_TIMEOUT_MS: { default: '72000', accepts: 'an integer from 1000 to 3600000' },
-  CONNECTION_TIMEOUT_MS: { default: '120000', accepts: 'an integer from 1000 to 3600000' },
-  SHUTDOWN_DRAIN_MS: { default: '0', accepts: 'an integer from 0 to 60000' },
-  BINARY_BATCH_LIMIT_BYTES: { default: '16777216', accepts: 'an integer from 4 to 1073741824' },
+  KEEP_ALIVE_TIMEOUT_MS: { default: '72000', ...integerRange(1000, HOUR_MS) },
+  CONNECTION_TIMEOUT_MS: { default: '120000', ...integerRange(1000, HOUR_MS) },
+  SHUTDOWN_DRAIN_MS: { default: '0', ...integerRange(0, 60_000) },
+  BINARY_BATCH_LIMIT_BYTES: { default: '16777216', ...integerRange(4, 2 ** 30) },
   MAX_CONNECTIONS: {
     default: 'auto',
-    accepts: 'auto (from the memory and open-file limits) or an integer from 1 to 1048576',
+    ...integerRange(1, 1_048_576),
+    accepts: `auto (from the memory and open-file limits) or ${integerRange(1, 1_048_576).accepts}`,
   },
   TRUSTED_PROXIES: {
     default: 'off',
     accepts: 'off, or IPv4 and IPv6 addresses and CIDR ranges (10.0.0.0/8) separated by commas',
   },
 } as const;
+
+/** The variables that hold an integer, whose range is given once above. */
+type IntegerVariable = {
+  [Name in keyof typeof CONFIG_VARIABLES]: (typeof CONFIG_VARIABLES)[Name] extends { min: number }
+    ? Name
+    : never;
+}[keyof typeof CONFIG_VARIABLES];
 
 export type VariableName = keyof typeof CONFIG_VARIABLES;
 
@@ -87,7 +109,8 @@ function rawValue(env: NodeJS.ProcessEnv, name: VariableName): string {
   return env[name] ?? CONFIG_VARIABLES[name].default;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: VariableName, min: number, max: number): number {
+function integer(env: NodeJS.ProcessEnv, name: IntegerVariable): number {
+  const { min, max } = CONFIG_VARIABLES[name];
   const text = rawValue(env, name);
   const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= max)) throw new ConfigError(name, text);
@@ -110,8 +133,6 @@ const hostName =
 function isHostName(text: string): boolean {
   return hostName.test(text) && !/(^|\.)[0-9]+$/.test(text);
 }
-
-const HOUR_MS = 3_600_000;
 
 /**
  * TRUSTED_PROXIES: `off`, or addresses and CIDR ranges separated by commas (spaces around them allowed).
@@ -139,30 +160,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel);
   const jitIsa = rawValue(env, 'JIT_ISA');
   if (!(JIT_ISAS as readonly string[]).includes(jitIsa)) throw new ConfigError('JIT_ISA', jitIsa);
-  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 1000, HOUR_MS);
-  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 1000, HOUR_MS);
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS');
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS');
   // Node refuses a headers timeout longer than the request timeout: the head is part of the request.
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError('HEADERS_TIMEOUT_MS', rawValue(env, 'HEADERS_TIMEOUT_MS'));
   }
   return {
-    port: integer(env, 'PORT', 0, 65535),
+    port: integer(env, 'PORT'),
     host,
     logLevel: logLevel as LogLevel,
-    jitMaxAdders: integer(env, 'JIT_MAX_ADDERS', 1, 1_048_576),
+    jitMaxAdders: integer(env, 'JIT_MAX_ADDERS'),
     metrics: onOff(env, 'METRICS'),
     jitBlinding: onOff(env, 'JIT_BLINDING'),
     jitIsa: jitIsa as JitIsa,
-    maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 0, 60_000),
-    compilesPerMinute: integer(env, 'COMPILE_RATE_LIMIT', 0, 1_000_000_000),
+    maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS'),
+    compilesPerMinute: integer(env, 'COMPILE_RATE_LIMIT'),
     requestTimeoutMs,
     headersTimeoutMs,
-    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 1000, HOUR_MS),
-    connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS', 1000, HOUR_MS),
-    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 0, 60_000),
-    binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES', 4, 2 ** 30),
-    maxConnections:
-      rawValue(env, 'MAX_CONNECTIONS') === 'auto' ? 'auto' : integer(env, 'MAX_CONNECTIONS', 1, 1_048_576),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS'),
+    connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS'),
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS'),
+    binaryBatchLimitBytes: integer(env, 'BINARY_BATCH_LIMIT_BYTES'),
+    maxConnections: rawValue(env, 'MAX_CONNECTIONS') === 'auto' ? 'auto' : integer(env, 'MAX_CONNECTIONS'),
     trustedProxies: trustedProxies(env),
   };
 }
