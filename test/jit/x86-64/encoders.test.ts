@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { disassemble } from '../../../src/jit/decode.js';
+import { disassemble } from '../../../src/explain/x86-64/decoder.js';
 import { toHex } from '../../../src/jit/hex.js';
 import {
   ADDER_ENTRY,

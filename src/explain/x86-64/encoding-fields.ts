@@ -13,8 +13,8 @@
  * Pure: it works on DecodedFacts, plain data read out of iced's objects (decode.ts reads them and frees the
  * objects), so this file never loads the WebAssembly decoder.
  */
-import { JitError } from './errors.js';
-import { toHex } from './hex.js';
+import { JitError } from '../../jit/errors.js';
+import { toHex } from '../../jit/hex.js';
 
 type Iced = typeof import('iced-x86');
 /** iced's OpCodeOperandKind names: where the opcode table says an operand is encoded, e.g. 'r64_or_mem'. */

@@ -3,6 +3,7 @@
  * run, read from the bytes themselves, not a string we wrote beside them.
  */
 import { createRequire } from 'node:module';
+import { toHex } from '../../jit/hex.js';
 import {
   AnnotationError,
   type DecodedFacts,
@@ -12,7 +13,6 @@ import {
   type OperandFacts,
   type RegisterFacts,
 } from './encoding-fields.js';
-import { toHex } from './hex.js';
 import { operationFor, referenceFor } from './mnemonics.js';
 
 export {

@@ -8,9 +8,13 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { type AnnotationError, annotate } from '../../src/jit/decode.js';
-import { checkTiling, type DecodedFacts, type EncodingField } from '../../src/jit/encoding-fields.js';
-import { fromHex, refusal } from '../support/hex-code.js';
+import { type AnnotationError, annotate } from '../../../src/explain/x86-64/decoder.js';
+import {
+  checkTiling,
+  type DecodedFacts,
+  type EncodingField,
+} from '../../../src/explain/x86-64/encoding-fields.js';
+import { fromHex, refusal } from '../../support/hex-code.js';
 
 type Iced = typeof import('iced-x86');
 const iced = createRequire(import.meta.url)('iced-x86') as Iced;
