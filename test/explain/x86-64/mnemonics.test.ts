@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotate } from '../../../src/explain/x86-64/decoder.js';
-import type { DecodedFacts } from '../../../src/explain/x86-64/encoding-fields.js';
+import { annotate } from '../../../src/explain/x86-64/annotate.js';
+import type { DecodedFacts } from '../../../src/explain/x86-64/facts.js';
 import {
   MNEMONICS,
   operationFor,
