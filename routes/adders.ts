@@ -10,7 +10,7 @@
 
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { annotate } from '../src/explain/x86-64/annotate.js';
+import { explain } from '../src/explain/explainer.js';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
@@ -190,7 +190,7 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
         code: toHex(details.code),
         target: details.target,
         entries: [...details.entries],
-        disassembly: annotate(details.code),
+        disassembly: explain(details.code, details.architecture),
         page: { bytes: details.pageBytes, codeBytes: details.codeBytes },
         blinding: details.blinding ?? null,
         termBytesAt: details.termBytesAt,

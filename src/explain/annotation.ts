@@ -6,23 +6,36 @@
 import { JitError } from '../jit/errors.js';
 import { toHex } from '../jit/hex.js';
 
-export type EncodingFieldKind =
-  | 'prefix'
-  | 'rex'
-  | 'vex'
-  | 'opcode'
-  | 'modrm'
-  | 'sib'
-  | 'displacement'
-  | 'immediate';
+/**
+ * What a field is: x86-64's legacy prefixes, REX, VEX, opcode, ModRM, SIB, displacement and immediates,
+ * each a run of whole bytes; or an A64 instruction's one 32-bit word, whose bits hold its fields.
+ */
+export const ENCODING_FIELD_KINDS = [
+  'prefix',
+  'rex',
+  'vex',
+  'opcode',
+  'modrm',
+  'sib',
+  'displacement',
+  'immediate',
+  'word',
+] as const;
+export type EncodingFieldKind = (typeof ENCODING_FIELD_KINDS)[number];
 
-/** A group of bits inside a field, most significant first within its byte. */
+/**
+ * A group of bits inside a field, most significant first: within each byte of an x86-64 field, in the
+ * byte's order; in an A64 word, from bit 31 down to bit 0, with where each group sits.
+ */
 export interface EncodingBits {
-  /** The bits' name as the Intel SDM writes it: 'W', 'mod', 'reg', 'R̄', 'vvvv', 'pp'. */
+  /** The bits' name as the Intel SDM or the Arm ARM writes it: 'W', 'mod', 'reg', 'R̄', 'vvvv', 'hw', 'Rd'. */
   name: string;
-  /** The bits as written in the byte, e.g. '11', '000'. */
+  /** The bits as written in the byte or the word, e.g. '11', '000'. */
   value: string;
   meaning: string;
+  /** (A64 words only) The group's bits in the 32-bit word read little-endian: from bit `high` down to `low`. */
+  high?: number;
+  low?: number;
 }
 
 export interface EncodingField {
@@ -32,7 +45,7 @@ export interface EncodingField {
   length: number;
   /** The field's bytes as lowercase hex pairs. */
   bytes: string;
-  /** The field's bits, for fields made of bit groups (REX, VEX, ModRM, SIB, an opcode with a register). */
+  /** The field's bits, for fields made of bit groups (REX, VEX, ModRM, SIB, an opcode with a register, a word). */
   bits?: EncodingBits[];
   description: string;
 }
@@ -43,20 +56,27 @@ export interface AnnotatedInstruction {
   offset: number;
   /** The instruction's bytes as lowercase hex pairs separated by spaces. */
   bytes: string;
-  /** Intel syntax in nasm's style, e.g. "mov rax, -4". */
+  /** Intel syntax in nasm's style, e.g. "mov rax, -4"; for A64, the Arm ARM's, e.g. "mov w9, #0xa675". */
   text: string;
-  /** iced's mnemonic name, e.g. "Mov", for programs that check the instruction rather than read it. */
+  /**
+   * The mnemonic for programs that check the instruction rather than read it: iced's name, e.g. "Mov"; for
+   * A64, the Arm ARM heading's, e.g. "MOVZ".
+   */
   mnemonic: string;
   length: number;
-  /** iced's opcode description, e.g. "o64 C7 /0 id" (Intel SDM notation; o64 = 64-bit operand size). */
+  /**
+   * iced's opcode description, e.g. "o64 C7 /0 id" (Intel SDM notation; o64 = 64-bit operand size); for
+   * A64, the encoding diagram from bit 31 down, e.g. "0 10 100101 hw imm16 Rd": the bits the form fixes,
+   * and the names of the fields that hold its operands.
+   */
   opCodeString: string;
-  /** The instruction's form, e.g. "MOV r/m64, imm32". */
+  /** The instruction's form, e.g. "MOV r/m64, imm32"; for A64, the Arm ARM's heading, e.g. "MOVZ (32-bit)". */
   instructionString: string;
   /** The mnemonic's reference page, or null when we have none for it. */
   reference: string | null;
   /** What it does in plain words, e.g. "eax ← eax ^ 0x1234". */
   operation: string;
-  /** The encoding fields, in order, tiling the instruction's bytes exactly. */
+  /** The encoding fields, in order, tiling the instruction's bytes exactly (an A64 instruction: one word). */
   fields: EncodingField[];
 }
 

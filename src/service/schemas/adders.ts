@@ -4,6 +4,7 @@
  * OpenAPI document is generated from them.
  */
 import { Type } from 'typebox';
+import { ENCODING_FIELD_KINDS, type EncodingFieldKind } from '../../explain/annotation.js';
 import { KERNEL_LEVELS } from '../../jit/targets.js';
 import type { BinaryBatchBody } from '../binary-batch.js';
 import { DecimalCount, DecimalInt32Text, errorResponses, Int32, NoQuery } from './common.js';
@@ -48,16 +49,8 @@ const AdderSummary = Type.Object({
 
 const EncodingField = Type.Object(
   {
-    kind: Type.Union([
-      Type.Literal('prefix'),
-      Type.Literal('rex'),
-      Type.Literal('vex'),
-      Type.Literal('opcode'),
-      Type.Literal('modrm'),
-      Type.Literal('sib'),
-      Type.Literal('displacement'),
-      Type.Literal('immediate'),
-    ]),
+    // The explainer's kinds, one literal each; Unsafe gives the union its static type back.
+    kind: Type.Unsafe<EncodingFieldKind>(Type.Union(ENCODING_FIELD_KINDS.map((kind) => Type.Literal(kind)))),
     offset: Type.Integer({ description: 'Offset of the field in the instruction', examples: [0] }),
     length: Type.Integer({ examples: [1] }),
     bytes: Type.String({ examples: ['48'] }),
@@ -67,6 +60,18 @@ const EncodingField = Type.Object(
           name: Type.String({ examples: ['W'] }),
           value: Type.String({ examples: ['1'] }),
           meaning: Type.String({ examples: ['64-bit operand size'] }),
+          high: Type.Optional(
+            Type.Integer({
+              description: 'An A64 word’s bits only: the highest bit of the group',
+              examples: [20],
+            }),
+          ),
+          low: Type.Optional(
+            Type.Integer({
+              description: 'An A64 word’s bits only: the lowest bit of the group',
+              examples: [5],
+            }),
+          ),
         }),
       ),
     ),
