@@ -1,7 +1,8 @@
 /**
  * The adders resource. Each handler's input is checked by its schema (src/service/schemas/adders.ts),
  * path and query integers are parsed strictly, and the handler talks to the registry only, which answers
- * in plain data; the registry decides whether a request compiles or hits.
+ * in plain data; the registry decides whether a request compiles or hits. A description's instructions
+ * come from the explainer (src/explain), given the code the registry read back.
  *
  * The handlers are synchronous (the JIT never waits): Fastify sends a returned value at once, where an
  * async handler would cost a promise and a microtask turn on every request.
@@ -9,6 +10,7 @@
 
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { explain } from '../src/explain/explainer.js';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
@@ -188,7 +190,7 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
         code: toHex(details.code),
         target: details.target,
         entries: [...details.entries],
-        disassembly: details.instructions,
+        disassembly: explain(details.code, details.architecture),
         page: { bytes: details.pageBytes, codeBytes: details.codeBytes },
         blinding: details.blinding ?? null,
         termBytesAt: details.termBytesAt,

@@ -8,7 +8,6 @@
  */
 
 import { encodeBlindedAdderPage } from './blinding.js';
-import { type AnnotatedInstruction, annotate } from './decode.js';
 import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from './errors.js';
 import { readImmediate } from './immediates.js';
 import { assertInt32, isInt32, littleEndian32 } from './int32.js';
@@ -78,10 +77,10 @@ export interface AdderDetails extends AdderSummary {
   code: Uint8Array;
   /** The target its page was generated for (target.ts), e.g. 'x86-64-avx2'. */
   target: string;
+  /** The target's architecture, e.g. 'x86-64': what the code is machine code for. */
+  architecture: string;
   /** Where each function of the page starts. */
   entries: readonly AdderPageEntry[];
-  /** The code decoded, instruction by instruction, with its encoding fields (decode.ts). */
-  instructions: AnnotatedInstruction[];
   /** The page's size, and how many of its bytes the code fills. */
   pageBytes: number;
   codeBytes: number;
@@ -297,8 +296,8 @@ export class JitRegistry {
   }
 
   /**
-   * The adder for `term` with its code read back from its page and decoded, or undefined. Does not count
-   * as a use.
+   * The adder for `term`: its code read back from its page, the offsets of its functions and the facts of
+   * its page, or undefined. Does not count as a use. Explaining the code is the explainer's business.
    */
   describe(term: number): AdderDetails | undefined {
     const code = this.codeOf(term);
@@ -308,8 +307,8 @@ export class JitRegistry {
       ...summarise(entry),
       code,
       target: this.#target.name,
+      architecture: this.#target.architecture.name,
       entries: this.#target.entries,
-      instructions: annotate(code),
       pageBytes: entry.page.mappedBytes,
       codeBytes: code.length,
       blinding: this.#blindingOf(code),

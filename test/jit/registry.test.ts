@@ -182,13 +182,14 @@ describe('JitRegistry', () => {
     }
   });
 
-  it('describes an adder with the code read back from its page, without counting a use', () => {
+  it('describes an adder: the code read back from its page and its architecture, without counting a use', () => {
     const registry = new JitRegistry({ capacity: 4, blinding: false }); // the seed's bytes, to compare
     try {
       assert.equal(registry.describe(-4), undefined);
       registry.compile(-4);
       const details = registry.describe(-4);
       assert.deepEqual(details?.code, encodeAdderPage(-4));
+      assert.equal(details?.architecture, 'x86-64');
       assert.equal(registry.stats().hits, 0);
     } finally {
       registry.dispose();

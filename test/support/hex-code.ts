@@ -1,6 +1,7 @@
 /** Machine code written as the explorer and the decoder print it, for the annotation tests. */
 import assert from 'node:assert/strict';
-import { AnnotationError, annotate } from '../../src/jit/decode.js';
+import { AnnotationError } from '../../src/explain/annotation.js';
+import { annotate } from '../../src/explain/x86-64/annotate.js';
 
 /** Bytes from space-separated hex pairs: '48 c7 c0' → [0x48, 0xc7, 0xc0]. */
 export function fromHex(hex: string): Uint8Array {

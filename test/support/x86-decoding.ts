@@ -1,13 +1,41 @@
 /**
- * Decodes machine code with iced-x86 into plain data a test can compare: each instruction's offset, length,
- * mnemonic, operands (registers by name, memory as base and displacement, immediates as signed numbers) and, for
- * a branch, the offset it jumps to. Reads iced's fields rather than its formatted text, so that a test
- * checks the operands themselves, not one formatter's way of printing them.
+ * Decodes machine code with iced-x86 into plain data a test can compare, through the explainer's own set-up
+ * of the decoder (src/explain/x86-64/decoder.ts) but none of its annotation: each instruction's text as
+ * the disassembly prints it (disassemble), or its offset, length, mnemonic, operands (registers by name,
+ * memory as base and displacement, immediates as signed numbers) and, for a branch, the offset it jumps to
+ * (decodeOperands). The second reads iced's fields rather than its formatted text, so that a test checks the
+ * operands themselves, not one formatter's way of printing them.
  */
 import { createRequire } from 'node:module';
+import { decodeEach } from '../../src/explain/x86-64/decoder.js';
+import { toHex } from '../../src/jit/hex.js';
 
 type Iced = typeof import('iced-x86');
 const iced = createRequire(import.meta.url)('iced-x86') as Iced;
+
+export interface DecodedInstruction {
+  /** Offset from the start of the code, in bytes. */
+  offset: number;
+  /** The instruction's bytes as lowercase hex pairs separated by spaces. */
+  bytes: string;
+  /** Intel syntax in nasm's style, e.g. "mov rax, -4", as GET /adders/:n shows it. */
+  text: string;
+  /** iced's mnemonic name, e.g. "Mov"; 'INVALID' for bytes that are no instruction. */
+  mnemonic: string;
+}
+
+/** Decodes `code` as 64-bit x86 at ip 0: each instruction's offset, bytes, text and mnemonic, nothing more. */
+export function disassemble(code: Uint8Array): DecodedInstruction[] {
+  return decodeEach(code, (instruction, _decoder, formatter) => {
+    const offset = Number(instruction.ip);
+    return {
+      offset,
+      bytes: toHex(code.subarray(offset, offset + instruction.length)),
+      text: formatter.format(instruction),
+      mnemonic: iced.Mnemonic[instruction.mnemonic] ?? 'INVALID',
+    };
+  });
+}
 
 export interface DecodedOperands {
   offset: number;
@@ -21,49 +49,38 @@ export interface DecodedOperands {
 }
 
 export function decodeOperands(code: Uint8Array): DecodedOperands[] {
-  const { Decoder, DecoderOptions, Instruction, Mnemonic, OpKind, Register } = iced;
-  const decoder = new Decoder(64, code, DecoderOptions.None);
-  const instruction = new Instruction();
-  try {
-    decoder.ip = 0n;
-    const decoded: DecodedOperands[] = [];
-    while (decoder.canDecode) {
-      decoder.decodeOut(instruction);
-      const operands: Array<string | number> = [];
-      let branchTarget: number | undefined;
-      for (let index = 0; index < instruction.opCount; index += 1) {
-        const kind = instruction.opKind(index);
-        if (kind === OpKind.Register) {
-          operands.push(Register[instruction.opRegister(index)] ?? 'UNKNOWN');
-        } else if (kind === OpKind.Memory) {
-          const base = Register[instruction.memoryBase] ?? 'UNKNOWN';
-          const index = instruction.memoryIndex === Register.None ? '' : '+index';
-          const displacement = Number(BigInt.asIntN(64, instruction.memoryDisplacement));
-          operands.push(
-            `[${base}${index}${displacement === 0 ? '' : displacement > 0 ? `+${displacement}` : displacement}]`,
-          );
-        } else if (kind === OpKind.NearBranch64) {
-          branchTarget = Number(instruction.nearBranch64);
-          operands.push(branchTarget);
-        } else {
-          // Signed, in the width the instruction computes with: a 32-bit operation's immediate as an int32.
-          const bits = kind === OpKind.Immediate32 ? 32 : 64;
-          operands.push(Number(BigInt.asIntN(bits, instruction.immediate(index))));
-        }
+  const { Mnemonic, OpKind, Register } = iced;
+  return decodeEach(code, (instruction) => {
+    const operands: Array<string | number> = [];
+    let branchTarget: number | undefined;
+    for (let index = 0; index < instruction.opCount; index += 1) {
+      const kind = instruction.opKind(index);
+      if (kind === OpKind.Register) {
+        operands.push(Register[instruction.opRegister(index)] ?? 'UNKNOWN');
+      } else if (kind === OpKind.Memory) {
+        const base = Register[instruction.memoryBase] ?? 'UNKNOWN';
+        const index = instruction.memoryIndex === Register.None ? '' : '+index';
+        const displacement = Number(BigInt.asIntN(64, instruction.memoryDisplacement));
+        operands.push(
+          `[${base}${index}${displacement === 0 ? '' : displacement > 0 ? `+${displacement}` : displacement}]`,
+        );
+      } else if (kind === OpKind.NearBranch64) {
+        branchTarget = Number(instruction.nearBranch64);
+        operands.push(branchTarget);
+      } else {
+        // Signed, in the width the instruction computes with: a 32-bit operation's immediate as an int32.
+        const bits = kind === OpKind.Immediate32 ? 32 : 64;
+        operands.push(Number(BigInt.asIntN(bits, instruction.immediate(index))));
       }
-      decoded.push({
-        offset: Number(instruction.ip),
-        length: instruction.length,
-        mnemonic: Mnemonic[instruction.mnemonic] ?? 'INVALID',
-        operands,
-        ...(branchTarget === undefined ? {} : { branchTarget }),
-      });
     }
-    return decoded;
-  } finally {
-    instruction.free();
-    decoder.free();
-  }
+    return {
+      offset: Number(instruction.ip),
+      length: instruction.length,
+      mnemonic: Mnemonic[instruction.mnemonic] ?? 'INVALID',
+      operands,
+      ...(branchTarget === undefined ? {} : { branchTarget }),
+    };
+  });
 }
 
 /** Decodes `bytes` as exactly one instruction, and throws if they hold more or less than one. */

@@ -4,6 +4,7 @@
  * OpenAPI document is generated from them.
  */
 import { Type } from 'typebox';
+import { ENCODING_FIELD_KINDS, type EncodingFieldKind } from '../../explain/annotation.js';
 import { KERNEL_LEVELS } from '../../jit/targets.js';
 import type { BinaryBatchBody } from '../binary-batch.js';
 import { DecimalCount, DecimalInt32Text, errorResponses, Int32, NoQuery } from './common.js';
@@ -48,16 +49,8 @@ const AdderSummary = Type.Object({
 
 const EncodingField = Type.Object(
   {
-    kind: Type.Union([
-      Type.Literal('prefix'),
-      Type.Literal('rex'),
-      Type.Literal('vex'),
-      Type.Literal('opcode'),
-      Type.Literal('modrm'),
-      Type.Literal('sib'),
-      Type.Literal('displacement'),
-      Type.Literal('immediate'),
-    ]),
+    // The explainer's kinds, one literal each; Unsafe gives the union its static type back.
+    kind: Type.Unsafe<EncodingFieldKind>(Type.Union(ENCODING_FIELD_KINDS.map((kind) => Type.Literal(kind)))),
     offset: Type.Integer({ description: 'Offset of the field in the instruction', examples: [0] }),
     length: Type.Integer({ examples: [1] }),
     bytes: Type.String({ examples: ['48'] }),
@@ -67,6 +60,18 @@ const EncodingField = Type.Object(
           name: Type.String({ examples: ['W'] }),
           value: Type.String({ examples: ['1'] }),
           meaning: Type.String({ examples: ['64-bit operand size'] }),
+          high: Type.Optional(
+            Type.Integer({
+              description: 'An A64 word’s bits only: the highest bit of the group',
+              examples: [20],
+            }),
+          ),
+          low: Type.Optional(
+            Type.Integer({
+              description: 'An A64 word’s bits only: the lowest bit of the group',
+              examples: [5],
+            }),
+          ),
         }),
       ),
     ),
@@ -78,10 +83,19 @@ const EncodingField = Type.Object(
 const Instruction = Type.Object({
   offset: Type.Integer({ description: 'Offset from the start of the code, in bytes', examples: [0] }),
   bytes: Type.String({ examples: ['b8 3a 1c 5e 9d'] }),
-  text: Type.String({ description: 'Intel syntax', examples: ['mov eax, -0x62a1e3c6'] }),
+  text: Type.String({
+    description: 'Intel syntax on x86-64, the Arm ARM’s on arm64',
+    examples: ['mov eax, -0x62a1e3c6'],
+  }),
   length: Type.Integer({ examples: [5] }),
-  mnemonic: Type.String({ description: "iced-x86's name for the mnemonic", examples: ['Mov'] }),
-  opCodeString: Type.String({ description: 'The opcode in Intel SDM notation', examples: ['B8+rd id'] }),
+  mnemonic: Type.String({
+    description: "iced-x86's name for the mnemonic; on arm64, the Arm ARM heading's (MOVZ)",
+    examples: ['Mov'],
+  }),
+  opCodeString: Type.String({
+    description: 'The opcode in Intel SDM notation; on arm64, the encoding diagram from bit 31 down',
+    examples: ['B8+rd id'],
+  }),
   instructionString: Type.String({ examples: ['MOV r32, imm32'] }),
   reference: Type.Union([Type.String({ format: 'uri' }), Type.Null()], {
     description: 'A reference page for the mnemonic, or null',
@@ -144,7 +158,8 @@ const AdderDetails = Type.Object({
     { description: 'Where each function of the page starts in its code' },
   ),
   disassembly: Type.Array(Instruction, {
-    description: 'Decoded by iced-x86 from the bytes in the executable page, with their encoding fields',
+    description:
+      'Decoded from the bytes in the executable page (by iced-x86 on x86-64), with their encoding fields',
   }),
   page: Type.Object({
     bytes: Type.Integer({ description: 'The page’s size', examples: [4096] }),
@@ -343,8 +358,8 @@ export const describeSchema = {
   operationId: 'describeAdder',
   summary: 'Describe a compiled adder: its machine code, decoded and annotated',
   description:
-    'Reads the code back from the executable page and decodes it with iced-x86: what the CPU will run, ' +
-    'each instruction split into its encoding fields. Does not compile.',
+    'Reads the code back from the executable page and decodes it (x86-64 with iced-x86, A64 word by word): ' +
+    'what the CPU will run, each instruction split into its encoding fields. Does not compile.',
   params: TermParams,
   querystring: NoQuery,
   response: { 200: AdderDetails, ...errorResponses(404, 414, 503) },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { disassemble } from '../../../src/jit/decode.js';
 import { toHex } from '../../../src/jit/hex.js';
 import {
   ADDER_ENTRY,
@@ -34,7 +33,7 @@ import {
   xgetbv,
   xorEaxImm32,
 } from '../../../src/jit/x86-64/instructions.js';
-import { decodeOne } from '../../support/x86-decoding.js';
+import { decodeOne, disassemble } from '../../support/x86-decoding.js';
 import { composeAdderPage, encodeAdderPage } from '../../support/x86-pages.js';
 
 describe('x86-64 encoders', () => {

@@ -1,27 +1,12 @@
 /**
  * Decodes machine code with iced-x86, a complete x86 decoder, so that what we show is what the CPU will
- * run, read from the bytes themselves, not a string we wrote beside them.
+ * run, read from the bytes themselves, not a string we wrote beside them. The one file that touches
+ * iced's objects: it sets the decoder up for every reading of x86-64 code and reads what it reports into
+ * plain data (facts.ts).
  */
 import { createRequire } from 'node:module';
-import {
-  AnnotationError,
-  type DecodedFacts,
-  deriveEncodingFields,
-  type EncodingField,
-  type OperandEncodingName,
-  type OperandFacts,
-  type RegisterFacts,
-} from './encoding-fields.js';
-import { toHex } from './hex.js';
-import { operationFor, referenceFor } from './mnemonics.js';
-
-export {
-  AnnotationError,
-  type AnnotationRefusal,
-  type EncodingBits,
-  type EncodingField,
-  type EncodingFieldKind,
-} from './encoding-fields.js';
+import { AnnotationError } from '../annotation.js';
+import type { DecodedFacts, OperandEncodingName, OperandFacts, RegisterFacts } from './facts.js';
 
 type Iced = typeof import('iced-x86');
 let icedModule: Iced | undefined;
@@ -33,17 +18,6 @@ let icedModule: Iced | undefined;
 function iced(): Iced {
   icedModule ??= createRequire(import.meta.url)('iced-x86') as Iced;
   return icedModule;
-}
-
-export interface DecodedInstruction {
-  /** Offset from the start of the code, in bytes. */
-  offset: number;
-  /** The instruction's bytes as lowercase hex pairs separated by spaces. */
-  bytes: string;
-  /** Intel syntax in nasm's style, e.g. "mov rax, -4". */
-  text: string;
-  /** iced's mnemonic name, e.g. "Mov", for programs that check the instruction rather than read it. */
-  mnemonic: string;
 }
 
 /** The formatter behind every text we show: nasm syntax, 0x hex, signed immediates. Free it after use. */
@@ -61,81 +35,30 @@ function createFormatter(): import('iced-x86').Formatter {
 }
 
 /**
- * Decodes `code` as 64-bit x86. The decoder starts at instruction pointer 0, so no real address appears in
- * the output even for relative branches.
+ * Decodes `code` as 64-bit x86 and hands each instruction in turn to `read`, with the decoder and the
+ * formatter behind every text we show. The decoder starts at instruction pointer 0, so no real address
+ * appears in the output even for relative branches. iced's objects are freed however `read` ends.
  */
-export function disassemble(code: Uint8Array): DecodedInstruction[] {
-  const { Decoder, DecoderOptions, Instruction, Mnemonic } = iced();
-  const decoder = new Decoder(64, code, DecoderOptions.None);
-  const formatter = createFormatter();
-  const instruction = new Instruction();
-  try {
-    decoder.ip = 0n;
-    const decoded: DecodedInstruction[] = [];
-    while (decoder.canDecode) {
-      decoder.decodeOut(instruction);
-      const offset = Number(instruction.ip);
-      decoded.push({
-        offset,
-        bytes: toHex(code.subarray(offset, offset + instruction.length)),
-        text: formatter.format(instruction),
-        mnemonic: Mnemonic[instruction.mnemonic] ?? 'INVALID',
-      });
-    }
-    return decoded;
-  } finally {
-    instruction.free();
-    formatter.free();
-    decoder.free();
-  }
-}
-
-/** One instruction as the explorer shows it: its text, what it does, and every byte's part in it. */
-export interface AnnotatedInstruction extends DecodedInstruction {
-  length: number;
-  /** iced's opcode description, e.g. "o64 C7 /0 id" (Intel SDM notation; o64 = 64-bit operand size). */
-  opCodeString: string;
-  /** The instruction's form, e.g. "MOV r/m64, imm32". */
-  instructionString: string;
-  /** The mnemonic's reference page, or null when we have none for it. */
-  reference: string | null;
-  /** What it does in plain words, e.g. "eax ← eax ^ 0x1234". */
-  operation: string;
-  /** The encoding fields, in order, tiling the instruction's bytes exactly. */
-  fields: EncodingField[];
-}
-
-/**
- * Decodes `code` as 64-bit x86 at ip 0 and splits every instruction into its encoding fields, each checked
- * against the decoder (see encoding-fields.ts). Throws AnnotationError for the first instruction it cannot
- * vouch for (invalid, cut short, an encoding it does not describe, a field the decoder contradicts):
- * all or nothing, never a guess.
- */
-export function annotate(code: Uint8Array): AnnotatedInstruction[] {
+export function decodeEach<T>(
+  code: Uint8Array,
+  read: (
+    instruction: import('iced-x86').Instruction,
+    decoder: import('iced-x86').Decoder,
+    formatter: import('iced-x86').Formatter,
+  ) => T,
+): T[] {
   const { Decoder, DecoderOptions, Instruction } = iced();
   const decoder = new Decoder(64, code, DecoderOptions.None);
   const formatter = createFormatter();
   const instruction = new Instruction();
   try {
     decoder.ip = 0n;
-    const annotated: AnnotatedInstruction[] = [];
+    const decoded: T[] = [];
     while (decoder.canDecode) {
       decoder.decodeOut(instruction);
-      const facts = readFacts(code, decoder, instruction, formatter);
-      annotated.push({
-        offset: facts.offset,
-        bytes: toHex(facts.bytes),
-        text: formatter.format(instruction),
-        mnemonic: facts.mnemonic,
-        length: facts.bytes.length,
-        opCodeString: facts.opCode.opCodeString,
-        instructionString: facts.opCode.instructionString,
-        reference: referenceFor(facts),
-        operation: operationFor(facts),
-        fields: deriveEncodingFields(facts),
-      });
+      decoded.push(read(instruction, decoder, formatter));
     }
-    return annotated;
+    return decoded;
   } finally {
     instruction.free();
     formatter.free();
@@ -148,7 +71,7 @@ export function annotate(code: Uint8Array): AnnotatedInstruction[] {
  * objects iced hands back on the way (the OpCodeInfo and the ConstantOffsets are new WebAssembly
  * allocations each time, never collected by JavaScript's garbage collector).
  */
-function readFacts(
+export function readFacts(
   code: Uint8Array,
   decoder: import('iced-x86').Decoder,
   instruction: import('iced-x86').Instruction,

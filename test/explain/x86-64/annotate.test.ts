@@ -5,15 +5,15 @@ import fc from 'fast-check';
 import {
   type AnnotatedInstruction,
   AnnotationError,
-  annotate,
-  disassemble,
   type EncodingField,
-} from '../../src/jit/decode.js';
-import { toHex } from '../../src/jit/hex.js';
-import { BATCH_ADDER_ENTRY } from '../../src/jit/x86-64/adder-page.js';
-import { X86_64_CALL_GATES } from '../../src/jit/x86-64/call-gates.js';
-import { fromHex, refusal } from '../support/hex-code.js';
-import { encodeAdderPage } from '../support/x86-pages.js';
+} from '../../../src/explain/annotation.js';
+import { annotate } from '../../../src/explain/x86-64/annotate.js';
+import { toHex } from '../../../src/jit/hex.js';
+import { BATCH_ADDER_ENTRY } from '../../../src/jit/x86-64/adder-page.js';
+import { X86_64_CALL_GATES } from '../../../src/jit/x86-64/call-gates.js';
+import { fromHex, refusal } from '../../support/hex-code.js';
+import { disassemble } from '../../support/x86-decoding.js';
+import { encodeAdderPage } from '../../support/x86-pages.js';
 
 const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 const REFERENCE = 'https://www.felixcloutier.com/x86/';

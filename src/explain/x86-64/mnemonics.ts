@@ -4,9 +4,9 @@
  * from the decoded operands. A mnemonic outside the table, or a form its phrase does not fit, gets a
  * generic line naming the instruction's form and no link: never a wrong one.
  *
- * Pure: it reads DecodedFacts (see encoding-fields.ts), not iced's objects.
+ * Pure: it reads DecodedFacts (facts.ts), not iced's objects.
  */
-import type { DecodedFacts, OperandFacts } from './encoding-fields.js';
+import type { DecodedFacts, OperandFacts } from './facts.js';
 
 export const REFERENCE_BASE_URL = 'https://www.felixcloutier.com/x86/';
 

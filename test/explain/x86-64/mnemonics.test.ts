@@ -5,10 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { annotate } from '../../src/jit/decode.js';
-import type { DecodedFacts } from '../../src/jit/encoding-fields.js';
-import { MNEMONICS, operationFor, REFERENCE_BASE_URL, referenceFor } from '../../src/jit/mnemonics.js';
-import { fromHex } from '../support/hex-code.js';
+import { annotate } from '../../../src/explain/x86-64/annotate.js';
+import type { DecodedFacts } from '../../../src/explain/x86-64/facts.js';
+import {
+  MNEMONICS,
+  operationFor,
+  REFERENCE_BASE_URL,
+  referenceFor,
+} from '../../../src/explain/x86-64/mnemonics.js';
+import { fromHex } from '../../support/hex-code.js';
 
 /** The one instruction `hex` decodes to, annotated. */
 function annotated(hex: string) {
