@@ -10,11 +10,11 @@
 
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { explain } from '../src/explain/explainer.js';
 import { InputError } from '../src/jit/errors.js';
 import { toHex } from '../src/jit/hex.js';
 import { parseDecimalInt32 } from '../src/jit/int32.js';
 import type { Lookup } from '../src/jit/registry.js';
+import { adderDescription } from '../src/service/adder-description.js';
 import {
   acceptBinaryBatches,
   BINARY_BATCH_TYPE,
@@ -183,19 +183,7 @@ const adders: FastifyPluginAsyncTypebox<AdderRoutesOptions> = async (app, option
       const term = termOf(request.params);
       const details = app.jit.describe(term);
       if (details === undefined) throw notCompiled(term);
-      return {
-        term,
-        calls: details.calls,
-        compiledAt: details.compiledAt.toISOString(),
-        code: toHex(details.code),
-        target: details.target,
-        entries: [...details.entries],
-        disassembly: explain(details.code, details.architecture),
-        page: { bytes: details.pageBytes, codeBytes: details.codeBytes },
-        blinding: details.blinding ?? null,
-        termBytesAt: details.termBytesAt,
-        life: details.life,
-      };
+      return adderDescription(term, details);
     },
   );
   app.head('/adders/:n', { schema: headDescribeSchema }, (request, reply) => {

@@ -1,90 +1,32 @@
 /**
  * The explorer's client of the public API: the same routes and JSON as any client (README, /openapi.json).
- * The types restate the answers of src/service/schemas/adders.ts that the page reads.
+ * The answers' types are the document's own, generated into api-types.d.ts (harness/api-types.ts).
  *
  * What a person types goes to the API as typed, so that bad input gets the API's own message: a term or an
  * input that is not a number is sent as a JSON string (the API answers "must be a JSON integer") rather than
  * refused here, and numbers keep their spelling (`1e3` is refused by the API, naming why).
  */
 
-export type FieldKind = 'prefix' | 'rex' | 'vex' | 'opcode' | 'modrm' | 'sib' | 'displacement' | 'immediate';
+import type { operations } from './api-types.js';
 
-export interface EncodingField {
-  kind: FieldKind;
-  /** Offset in its instruction. */
-  offset: number;
-  length: number;
-  bytes: string;
-  bits?: { name: string; value: string; meaning: string }[];
-  description: string;
-}
+/** The JSON body of an operation's answer with `status`, as /openapi.json says it (api-types.ts). */
+type Body<
+  Operation extends keyof operations,
+  Status extends keyof operations[Operation]['responses'],
+> = operations[Operation]['responses'][Status] extends { content: { 'application/json': infer Json } }
+  ? Json
+  : never;
 
-export interface Instruction {
-  offset: number;
-  bytes: string;
-  text: string;
-  length: number;
-  mnemonic: string;
-  opCodeString: string;
-  instructionString: string;
-  reference: string | null;
-  operation: string;
-  fields: EncodingField[];
-}
-
-export type Protection = 'rw-' | 'r-x' | 'none';
-
-export interface PageStep {
-  step: 'mapped' | 'recycled' | 'written' | 'sealed' | 'called' | 'evicted' | 'unmapped';
-  protection: Protection;
-  durationUs: number | null;
-  count?: number;
-  term?: number;
-}
-
-export interface PageLife {
-  term: number;
-  live: boolean;
-  steps: PageStep[];
-}
-
-export interface AdderDetails {
-  term: number;
-  calls: number;
-  compiledAt: string;
-  code: string;
-  target: string;
-  entries: { name: string; offset: number; signature: string }[];
-  disassembly: Instruction[];
-  page: { bytes: number; codeBytes: number };
-  blinding: { key: number; blindedTerm: number } | null;
-  termBytesAt: number[];
-  life: PageLife;
-}
-
-export interface AdderSummary {
-  term: number;
-  calls: number;
-  compiledAt: string;
-}
-
-export interface RegistryStats {
-  capacity: number;
-  live: number;
-  mappedBytes: number;
-  compiles: number;
-  hits: number;
-  misses: number;
-  evictions: number;
-  pressureEvictions: number;
-  releases: number;
-}
-
-export interface AdderList {
-  stats: RegistryStats;
-  adders: AdderSummary[];
-  page: { offset: number; limit: number; total: number; next: string | null };
-}
+export type AdderDetails = Body<'describeAdder', 200>;
+export type Instruction = AdderDetails['disassembly'][number];
+export type EncodingField = Instruction['fields'][number];
+export type FieldKind = EncodingField['kind'];
+export type PageLife = Body<'getAdderLife', 200>;
+export type PageStep = PageLife['steps'][number];
+export type Protection = PageStep['protection'];
+export type AdderList = Body<'listAdders', 200>;
+export type AdderSummary = AdderList['adders'][number];
+export type RegistryStats = AdderList['stats'];
 
 /** The x-jit-cache header: whether the request found the adder compiled. */
 export type CacheLookup = 'compile' | 'hit';

@@ -28,3 +28,16 @@ export function int32OfBytes(bytes: string): number | undefined {
 
 /** A duration measured in microseconds, to one decimal. */
 export const microseconds = (value: number) => `${value.toFixed(1)} µs`;
+
+/**
+ * Whether an instruction is the trap that pads a page between and after its functions: int3 on x86-64,
+ * udf #0 on arm64. The explorer draws a run of them as one row.
+ */
+export function isTrap(instruction: { mnemonic: string }): boolean {
+  return instruction.mnemonic === 'Int3' || instruction.mnemonic === 'UDF';
+}
+
+/** The trap's name in a sentence: "int3" or "udf". */
+export function trapName(instruction: { mnemonic: string }): string {
+  return instruction.mnemonic === 'UDF' ? 'udf' : 'int3';
+}

@@ -12,7 +12,7 @@
  */
 import type { AdderDetails, EncodingField, FieldKind, Instruction } from './api.js';
 import { byId, el } from './elements.js';
-import { hexOffset } from './format.js';
+import { hexOffset, isTrap } from './format.js';
 import { plainOperation } from './meaning.js';
 
 export const FIELD_KIND_NAMES: Record<FieldKind, string> = {
@@ -24,6 +24,7 @@ export const FIELD_KIND_NAMES: Record<FieldKind, string> = {
   sib: 'SIB',
   displacement: 'displacement',
   immediate: 'immediate',
+  word: 'A64 instruction word',
 };
 
 /** One row of the listing: an instruction, or a run of int3 padding drawn as one. */
@@ -122,8 +123,7 @@ export class Listing {
 
   #drawRow(instructions: Instruction[], details: AdderDetails, termBytes: Set<number>): HTMLTableRowElement {
     const first = instructions[0] as Instruction;
-    const meaning =
-      first.mnemonic === 'Int3' ? 'padding: traps if anything jumps here' : plainOperation(first, details);
+    const meaning = isTrap(first) ? 'padding: traps if anything jumps here' : plainOperation(first, details);
     const row: Row = { instructions, meaning, bytes: [], fields: [] };
     this.#rows.push(row);
     const length = instructions.reduce((sum, instruction) => sum + instruction.length, 0);
@@ -161,7 +161,7 @@ export class Listing {
     const padding = instructions.length > 1;
     return el(
       'tr',
-      { class: first.mnemonic === 'Int3' ? 'padding' : null },
+      { class: isTrap(first) ? 'padding' : null },
       el(
         'td',
         { class: 'offset' },
@@ -311,13 +311,13 @@ export class Listing {
   }
 }
 
-/** Runs of int3 padding become one row; every other instruction is a row of its own. */
+/** Runs of trap padding (int3, udf) become one row; every other instruction is a row of its own. */
 function groupPadding(instructions: Instruction[]): Instruction[][] {
   const rows: Instruction[][] = [];
   for (const instruction of instructions) {
     const last = rows.at(-1);
     const previous = last?.at(-1);
-    if (last !== undefined && previous?.mnemonic === 'Int3' && instruction.mnemonic === 'Int3')
+    if (last !== undefined && previous !== undefined && isTrap(previous) && isTrap(instruction))
       last.push(instruction);
     else rows.push([instruction]);
   }
@@ -390,6 +390,10 @@ function linkedTokens(field: EncodingField, tokens: Tokens): HTMLElement[] {
       break;
     case 'modrm':
       break;
+    case 'word':
+      // An A64 word encodes the whole instruction: its fixed bits the operation.
+      linked.add(tokens.mnemonic);
+      break;
   }
   return [...linked];
 }
@@ -418,7 +422,19 @@ function bitsTable(field: EncodingField): HTMLTableElement {
           'tr',
           {},
           el('td', {}, el('code', {}, bit.value)),
-          el('th', { scope: 'row' }, bit.name),
+          el(
+            'th',
+            { scope: 'row' },
+            bit.name,
+            // An A64 word's fields are bit ranges of the word, numbered from 31 down.
+            bit.high === undefined || bit.low === undefined
+              ? null
+              : el(
+                  'span',
+                  { class: 'bit-range' },
+                  bit.high === bit.low ? ` (bit ${bit.high})` : ` (bits ${bit.high}–${bit.low})`,
+                ),
+          ),
           el('td', {}, bit.meaning),
         ),
       ),

@@ -3,7 +3,8 @@
  * value (`eax ← -0x5825d3ae`); the page also knows what two of them are: with blinding, the `mov`'s
  * immediate is `term ^ key` and the `xor`'s is the key (the API's `blinding` gives both values, and the
  * instructions say which is which even when they are equal, for term 0); without, the `mov`'s immediate is
- * the term itself. And a `ret` says what it returns: `eax` where the function returns an int32.
+ * the term itself. And a `ret` says what it returns: the register the calling convention returns an int32
+ * in (`eax`, `w0`), where the function returns one.
  */
 import type { AdderDetails, EncodingField, Instruction } from './api.js';
 import { int32OfBytes } from './format.js';
@@ -30,7 +31,8 @@ function fourByteImmediate(instruction: Instruction): number | undefined {
 /** The operation line, with the term, the key and the returned register named. */
 export function plainOperation(instruction: Instruction, details: AdderDetails): string {
   if (instruction.mnemonic.toLowerCase() === 'ret') {
-    return returnsInt32(instruction.offset, details) ? 'return eax' : 'return';
+    const result = resultRegister(instruction.offset, details);
+    return result === undefined ? 'return' : `return ${result}`;
   }
   const name = immediateName(instruction, details);
   if (name === undefined) return instruction.operation;
@@ -41,8 +43,12 @@ export function plainOperation(instruction: Instruction, details: AdderDetails):
   return instruction.operation.slice(0, at) + name + instruction.operation.slice(at + literal.length);
 }
 
-/** Whether the function the offset lies in (the last entry at or before it) returns an int32. */
-function returnsInt32(offset: number, details: AdderDetails): boolean {
+/**
+ * The register the function the offset lies in (the last entry at or before it) returns its int32 in, from
+ * the entry's calling-convention words ("the result leaves in eax"); undefined if it returns nothing.
+ */
+function resultRegister(offset: number, details: AdderDetails): string | undefined {
   const entry = details.entries.filter((candidate) => candidate.offset <= offset).at(-1);
-  return entry?.signature.startsWith('int32_t') ?? false;
+  if (entry === undefined || !entry.signature.startsWith('int32_t')) return undefined;
+  return /the result leaves in (\w+)/.exec(entry.registers)?.[1];
 }

@@ -6,7 +6,7 @@
  */
 import type { AdderDetails, PageLife, PageStep, Protection } from './api.js';
 import { byId, el } from './elements.js';
-import { count, hex32, hexOffset, littleEndianBytes, microseconds } from './format.js';
+import { count, hex32, hexOffset, isTrap, littleEndianBytes, microseconds, trapName } from './format.js';
 
 const PROTECTION_WORDS: Record<Protection, string> = {
   'rw-': 'read+write',
@@ -62,7 +62,9 @@ const keysSeen = new Map<number, number[]>();
 
 export function showOverview(details: AdderDetails): void {
   const { bytes, codeBytes } = details.page;
-  const padding = details.disassembly.filter((instruction) => instruction.mnemonic === 'Int3').length;
+  const traps = details.disassembly.filter(isTrap);
+  const padding = traps.reduce((bytes, instruction) => bytes + instruction.length, 0);
+  const trap = traps[0] === undefined ? 'trap' : trapName(traps[0]);
   const meter = byId<HTMLMeterElement>('code-meter');
   meter.max = bytes;
   meter.value = codeBytes;
@@ -70,7 +72,7 @@ export function showOverview(details: AdderDetails): void {
     el('strong', {}, `${count(codeBytes)} of the page’s ${count(bytes)} bytes`),
     ` hold code (${((100 * codeBytes) / bytes).toFixed(1)}%), generated for `,
     el('code', {}, details.target),
-    `. ${count(padding)} of them are int3 padding, which traps if anything ever jumps there.`,
+    `. ${count(padding)} of them are ${trap} padding, which traps if anything ever jumps there.`,
   );
   byId('entries').replaceChildren(
     ...details.entries.map((entry) =>
@@ -80,6 +82,7 @@ export function showOverview(details: AdderDetails): void {
         el('a', { href: `#entry-${entry.name}` }, el('code', {}, entry.name)),
         ` at offset ${hexOffset(entry.offset)}: `,
         el('code', {}, entry.signature),
+        ` (${entry.registers})`,
       ),
     ),
   );

@@ -162,8 +162,18 @@ describe('adders API', () => {
         '48 c7 c0 ff ff ff 7f 48 01 f8 c3 cc cc cc cc cc b8 ff ff ff 7f 48 85 f6 74 0b 01 07 48 83 c7 04 48 ff ce 75 f5 c3',
       );
       assert.deepEqual(response.body.entries, [
-        { name: 'apply', offset: 0, signature: 'int32_t apply(int32_t x)' },
-        { name: 'applyAll', offset: 16, signature: 'void applyAll(int32_t *xs, size_t n)' },
+        {
+          name: 'apply',
+          offset: 0,
+          signature: 'int32_t apply(int32_t x)',
+          registers: 'x arrives in edi (the low half of rdi); the result leaves in eax',
+        },
+        {
+          name: 'applyAll',
+          offset: 16,
+          signature: 'void applyAll(int32_t *xs, size_t n)',
+          registers: 'xs arrives in rdi and n in rsi; the values are added to in place',
+        },
       ]);
       const plain = (instruction: { offset: number; bytes: string; text: string }) => ({
         offset: instruction.offset,

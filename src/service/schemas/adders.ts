@@ -154,6 +154,11 @@ const AdderDetails = Type.Object({
       name: Type.String({ examples: ['apply'] }),
       offset: Type.Integer({ examples: [0] }),
       signature: Type.String({ examples: ['int32_t apply(int32_t x)'] }),
+      registers: Type.String({
+        description:
+          'Where its arguments arrive and its result leaves, as the architecture’s calling convention says',
+        examples: ['x arrives in edi (the low half of rdi); the result leaves in eax'],
+      }),
     }),
     { description: 'Where each function of the page starts in its code' },
   ),

@@ -13,6 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ARM64 } from '../../../src/jit/arm64/architecture.js';
+import { JitRegistry } from '../../../src/jit/registry.js';
+import { adderDescription } from '../../../src/service/adder-description.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
 
@@ -237,6 +240,59 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await page.locator('#listing-body .empty').waitFor();
     await page.goForward();
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
+    await assertClean(page, watch);
+  });
+
+  it('shows an arm64 adder: a row per A64 word, each split into bit fields from bit 31 down, udf padding and the AAPCS64’s words', async (t) => {
+    // The answer an arm64 host gives for adder 7: its page compiled here (mapped, written, sealed, read
+    // back; never called), described as the route describes it. The explorer cannot tell it from a real one.
+    const registry = new JitRegistry({ capacity: 1, target: ARM64.target('neon') });
+    t.after(() => registry.dispose());
+    registry.compile(7);
+    const description = adderDescription(
+      7,
+      registry.describe(7) as NonNullable<ReturnType<JitRegistry['describe']>>,
+    );
+    const opened = await open(t, '/');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    await page.route('**/adders/7', (route) =>
+      route.request().method() === 'GET' ? route.fulfill({ json: description }) : route.fallback(),
+    );
+    await page.goto(`${originOf(server as TestApp)}/?term=7`);
+    await page.locator('#page-heading', { hasText: 'adder 7' }).waitFor();
+    const bytes = page.locator('#listing-body button.byte');
+    assert.equal(await bytes.count(), description.page.codeBytes);
+    assert.match(
+      (await page.locator('#code-use').textContent()) ?? '',
+      /generated for arm64-neon\. \d+ of them are udf padding/,
+    );
+    assert.match(
+      (await page.locator('#entries').textContent()) ?? '',
+      /apply at offset 0x00: int32_t apply\(int32_t x\) \(x arrives in w0, the result leaves in w0/,
+    );
+    // The padding between the entries is one row, however many udf words it holds.
+    assert.equal(await page.locator('#listing-body tr.padding').count(), 1);
+    const ret = description.disassembly.find((instruction) => instruction.text === 'ret');
+    assert.ok(ret !== undefined);
+    assert.match(
+      (await page.locator(`#listing-body tr:has(button.byte[data-offset="${ret.offset}"])`).textContent()) ??
+        '',
+      /return w0/,
+    );
+    // The first word, movz: one field, the whole word, its bits named with where they sit.
+    await page.locator('#listing-body button.byte[data-offset="0"]').click();
+    const field = page.locator('#decoder-body .fields > li');
+    assert.equal(await field.count(), 1);
+    assert.match((await field.locator('.field-kind').textContent()) ?? '', /^A64 instruction word$/);
+    assert.deepEqual(await field.locator('.bits tbody th').allTextContents(), [
+      'sf (bit 31)',
+      'opc (bits 30–29)',
+      'fixed (bits 28–23)',
+      'hw (bits 22–21)',
+      'imm16 (bits 20–5)',
+      'Rd (bits 4–0)',
+    ]);
     await assertClean(page, watch);
   });
 
