@@ -6,8 +6,11 @@
 #   docker run --rm -p 127.0.0.1:3000:3000 --read-only --cap-drop ALL --security-opt no-new-privileges babyjit
 
 # Node.js 26, the Active LTS line, on Debian 13 (trixie), Debian's stable release: bookworm, the base before,
-# is oldstable, its regular security support over since June 2026.
-FROM node:26-trixie-slim AS base
+# is oldstable, its regular security support over since June 2026. The official image is multi-platform
+# (amd64, arm64), so this builds for either. NODE_IMAGE names another base of the same kind: the container
+# test builds the arm64 image from a local stand-in (harness/arm64/base-image.sh), no registry being in reach.
+ARG NODE_IMAGE=node:26-trixie-slim
+FROM ${NODE_IMAGE} AS base
 # Node.js 26's binary links libatomic. The official image carries it; a base image without it (a local
 # stand-in built from Debian's minimal set) gets it here, and the official one skips this step.
 RUN node --version >/dev/null 2>&1 || (apt-get update -qq \

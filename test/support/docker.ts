@@ -99,10 +99,17 @@ export interface BuiltImage {
 }
 
 /** Builds the repository's Dockerfile as `tag`, with host networking so that `npm ci` reaches the registry. */
-export async function buildImage(tag: string, timeoutMs: number): Promise<BuiltImage> {
-  const build = await runCommand('docker', ['build', '--network', 'host', '--force-rm', '--tag', tag, '.'], {
-    timeoutMs,
-  });
+export async function buildImage(
+  tag: string,
+  timeoutMs: number,
+  buildArgs: Record<string, string> = {},
+): Promise<BuiltImage> {
+  const args = Object.entries(buildArgs).flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
+  const build = await runCommand(
+    'docker',
+    ['build', '--network', 'host', '--force-rm', ...args, '--tag', tag, '.'],
+    { timeoutMs },
+  );
   const stages = stageImages(build.stdout);
   if (build.code === 0) return { tag, built: true, stages };
   return {
