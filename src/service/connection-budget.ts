@@ -2,8 +2,8 @@
  * How many connections the service holds at once: past the budget, Node's server closes a new connection
  * as soon as it has accepted it (`server.maxConnections`), and goes on serving those it holds.
  *
- * Each connection costs a file descriptor and memory (about 10 KiB of resident memory idle, measured in
- * docs/operations.md, "Connections"), and neither comes back on its own: a process out of descriptors
+ * Each connection costs a file descriptor and memory (resident memory even idle: docs/operations.md,
+ * "Connections", has the measurement), and neither comes back on its own: a process out of descriptors
  * cannot accept, and fails whatever else opens a file (Node's own memory reading among them); one past its
  * container's memory limit is killed. So the budget is the smaller of what the descriptors and what the
  * memory allow, with room kept for everything else:
@@ -31,11 +31,11 @@ export const FILES_KEPT = 64;
  */
 export const WORKING_SET_BYTES = 160 * MiB;
 /**
- * One adder besides its page of code (written, and so resident): its entry and the rest. `npm run
- * bench:memory` held about 6 KiB an adder more at capacity 4096 than at 64, with 4 KiB pages.
+ * One adder besides its page of code (written, and so resident): its entry and the rest, what `npm run
+ * bench:memory` held an adder beyond its page (docs/operations.md, "Connections").
  */
 export const ADDER_ENTRY_BYTES = 2 * 1024;
-/** One idle connection, with margin over the 10 KiB measured. */
+/** One idle connection, with margin over what docs/operations.md, "Connections", measured. */
 export const CONNECTION_BYTES = 12 * 1024;
 /** The fewest connections the budget allows, however little memory the arithmetic leaves. */
 export const MIN_CONNECTIONS = 64;

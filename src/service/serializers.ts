@@ -6,12 +6,9 @@
  * as the process, so each new number's string stays referenced until another number takes its slot. With
  * terms and inputs spread over the int32 range that is longer than two young-generation collections, and
  * the strings are promoted to the old generation. There they are garbage that builds up until V8's next
- * major collection, and resident memory rises with it: by about 2 MiB a second under the soak's load,
- * enough to move the soak's resident-memory reading by more than its 10% bound between two windows.
- *
- * Measured with --trace-gc-nvp, 150,000 applies over 5,000 terms spread over the int32 range at capacity
- * 256, 50 connections: 54 bytes promoted per request with fast-json-stringify, 5 with JSON.stringify (the
- * same figure as with terms below 5,000, whose few strings stay cached).
+ * major collection, and resident memory rises with it, under the soak's load by more than the soak's 10%
+ * bound between two windows. JSON.stringify makes no string per number, and promotes a tenth as much
+ * (docs/decisions.md, "Smaller choices in the hot paths", has the --trace-gc-nvp runs).
  *
  * So the apply routes' answers do not go through fast-json-stringify: a single apply's and every error go
  * through JSON.stringify, and a batch's 200 answer is written as bytes into a buffer (serializeBatchResult),
@@ -46,12 +43,10 @@ export interface BatchResult {
 /**
  * `{"term":…,"results":[…]}`, written as ASCII digits into a byte buffer and read out as one string.
  *
- * JSON.stringify was the largest part of a batch request's CPU time: in a V8 CPU profile of the server
- * under the benchmark's 10,000-value batches, 39% of its busy time, against 26% for parsing the request.
- * Half of int32 lies outside V8's small integers, and it formats those as doubles. Writing the digits
- * two at a time, an answer for the benchmark's values takes 188 µs where JSON.stringify takes 390 (ad-hoc
- * A/B in one process, 300 answers each, medians of 3 rounds). Like JSON.stringify, it makes no string per
- * number (this module's header says why that matters).
+ * JSON.stringify was the largest part of a batch request's CPU time in a profile of 10,000-value
+ * batches: half of int32 lies outside V8's small integers, and it formats those as doubles. Writing the
+ * digits two at a time takes about half as long (docs/decisions.md, "Smaller choices in the hot paths").
+ * Like JSON.stringify, it makes no string per number (this module's header says why that matters).
  *
  * Throws a TypeError for a term or result that is not an int32, whose text this does not write as
  * JSON.stringify would (Fastify then answers 500; the handler never gives such a value).
