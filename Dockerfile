@@ -55,7 +55,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET /healthz HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r -t 2 status <&3 && [[ $status == 'HTTP/1.1 200 '* ]]"]
 # Exec form, node as PID 1: SIGTERM from `docker stop` reaches the server, which closes and exits 0.
 # The flag caps V8's young generation at 16 MiB semi-spaces, the size Node.js 20 and 22 reach under load:
-# Node.js 24's and 26's would grow to 64 MiB on a host with memory to spare, and resident memory with it
+# Node.js 26's would grow to 32 MiB (24's to 64) on a host with memory to spare, and resident memory with it
 # (docs/operations.md). The same flag as `npm start` in package.json (test/deploy/service-runtime.test.ts
 # holds them equal).
 CMD ["node", "--max-semi-space-size=16", "dist/src/server.js"]
