@@ -16,14 +16,14 @@ import { parseDecimalInt32 } from './jit/int32.js';
 import { JitRegistry } from './jit/registry.js';
 import { isMainModule } from './main-module.js';
 
-export const EX_OK = 0;
-export const EX_USAGE = 64;
+const EX_OK = 0;
+const EX_USAGE = 64;
 export const EX_UNAVAILABLE = 69;
 export const EX_OSERR = 71;
 
 const SEED_INPUTS = [1, 2, 3];
 
-export const USAGE = `usage: babyjit [--blind] [--code] <term> [x ...]
+const USAGE = `usage: babyjit [--blind] [--code] <term> [x ...]
 
 Compiles an x86-64 adder for <term> into an executable page and prints the adder
 applied to each x (to 1 2 3 when none are given), on one line.
@@ -50,7 +50,7 @@ const processIo: CliIo = {
 };
 
 /** Runs the command for `args` (without node and the script) and returns the exit status. */
-export function runCli(args: readonly string[], io: CliIo = processIo): number {
+function runCli(args: readonly string[], io: CliIo = processIo): number {
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(USAGE);
     return EX_OK;

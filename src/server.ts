@@ -27,9 +27,9 @@ import { buildApp } from './service/app.js';
  * instruction forever, the process spinning and deaf to SIGTERM (its JavaScript never runs again). Without
  * one the kernel ends the process, and an orchestrator starts another.
  */
-export const FAULT_SIGNALS = ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP'] as const;
+const FAULT_SIGNALS = ['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP'] as const;
 
-export const EX_SOFTWARE = 70;
+const EX_SOFTWARE = 70;
 export const EX_UNAVAILABLE = 69;
 export const EX_OSERR = 71;
 export const EX_CONFIG = 78;
@@ -44,7 +44,7 @@ export const SHUTDOWN_GRACE_MS = 8_000;
  * Refuses a capacity the kernel cannot give (mapping-budget.ts): the start stops with a message naming
  * the variable, the kernel's limit and the largest capacity that fits.
  */
-export function assertCapacityFits(config: Pick<Config, 'jitMaxAdders'>, budget = mappingBudget()): void {
+function assertCapacityFits(config: Pick<Config, 'jitMaxAdders'>, budget = mappingBudget()): void {
   if (config.jitMaxAdders <= budget.largestCapacity) return;
   throw new ConfigError(
     'JIT_MAX_ADDERS',

@@ -49,7 +49,7 @@ export class BinaryBatchBody {
 }
 
 /** Checks a binary batch's Content-Length against the rules above; returns it, or throws the 4xx. */
-export function binaryBatchLength(contentLength: string | undefined, limit: number): number {
+function binaryBatchLength(contentLength: string | undefined, limit: number): number {
   if (contentLength === undefined) {
     throw new HttpError(411, 'a binary batch needs a Content-Length: the answer has the same length');
   }
@@ -74,7 +74,7 @@ export const HELD_BATCHES = 2;
  * and reads on: a client that reads takes bytes every few milliseconds, so its batches go on streaming
  * (their memory flat), and one that writes first waits this long once.
  */
-export const STALL_MS = 1000;
+const STALL_MS = 1000;
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -24,8 +24,8 @@ import { openConnectionsOf } from './open-connections.js';
 import { everyAnswerHeaderLines } from './response-headers.js';
 
 /** How long, and how many bytes, a refused connection's remaining input is read and dropped at most. */
-export const LINGER_MS = 2_000;
-export const LINGER_BYTES = 1024 * 1024;
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 1024 * 1024;
 
 /** What each of the parser's complaints means, in words a client can act on (codes from llhttp and Node). */
 const PARSER_ERRORS: Record<string, [status: number, message: string]> = {

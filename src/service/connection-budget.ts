@@ -93,7 +93,7 @@ export function memoryLimit(): number {
 }
 
 /** How often, at most, refused connections are logged while the budget is full. */
-export const REFUSALS_LOGGED_EVERY_MS = 60_000;
+const REFUSALS_LOGGED_EVERY_MS = 60_000;
 
 /**
  * Holds `server` to `maxConnections`, says so in the log at warn (once a minute at most while it refuses),

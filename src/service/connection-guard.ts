@@ -26,9 +26,9 @@ import { errorBody } from './errors.js';
 import { everyAnswerHeaders, stampAnswer } from './response-headers.js';
 
 /** Answers a connection may hold unsent before the service stops serving it: a few large answers' worth. */
-export const MAX_UNSENT_BYTES = 1024 * 1024;
+const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Large answers (lists, disassemblies, documents) a connection may have waiting behind the one being written. */
-export const MAX_QUEUED_LARGE_ANSWERS = 16;
+const MAX_QUEUED_LARGE_ANSWERS = 16;
 
 /** Answers waiting per connection, counted only for connections that pipeline. */
 const queuedAnswers = new WeakMap<Socket, number>();
@@ -93,7 +93,7 @@ export function guardRequest(
 }
 
 /** Node's `checkExpectation` event: an Expect header it does not handle itself. */
-export function refuseExpectation(request: IncomingMessage, response: ServerResponse): void {
+function refuseExpectation(request: IncomingMessage, response: ServerResponse): void {
   const body = JSON.stringify(
     errorBody(417, 'the only expectation the service meets is Expect: 100-continue'),
   );
@@ -111,7 +111,7 @@ export function refuseExpectation(request: IncomingMessage, response: ServerResp
  * Node's `checkContinue` event: an Expect header that names 100-continue. Met, as Node would meet it, only
  * when that is all it says; otherwise the expectation is one the service cannot meet.
  */
-export function meetContinue(server: Server): (request: IncomingMessage, response: ServerResponse) => void {
+function meetContinue(server: Server): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     if ((request.headers.expect ?? '').trim().toLowerCase() !== '100-continue') {
       refuseExpectation(request, response);

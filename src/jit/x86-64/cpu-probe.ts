@@ -38,7 +38,7 @@ export const XGETBV_ENTRY = 32;
  *     pop rbx
  *     ret
  */
-export function encodeCpuidEntry(): Uint8Array {
+function encodeCpuidEntry(): Uint8Array {
   return Uint8Array.from([
     ...pushRbx(),
     ...movR32DwordAtRdi(R32.eax, 0),
@@ -63,7 +63,7 @@ export function encodeCpuidEntry(): Uint8Array {
  *     mov [rdi + 4], edx
  *     ret
  */
-export function encodeXgetbvEntry(): Uint8Array {
+function encodeXgetbvEntry(): Uint8Array {
   return Uint8Array.from([
     ...movR32DwordAtRdi(R32.ecx, 0),
     ...xgetbv(),

@@ -29,7 +29,7 @@ export interface CompileQuotaOptions {
 }
 
 /** Clients tracked at most; beyond it the client whose window started longest ago is forgotten. */
-export const MAX_TRACKED_CLIENTS = 100_000;
+const MAX_TRACKED_CLIENTS = 100_000;
 
 interface Window {
   count: number;
@@ -104,7 +104,7 @@ export class CompileQuota {
  * `RateLimit` what is left of it, `r` (nothing), for `t` seconds (Retry-After's value). The window is
  * whole seconds, at least one, as the draft requires (tests shorten it below a second).
  */
-export const QUOTA_POLICY_NAME = '"compiles"';
+const QUOTA_POLICY_NAME = '"compiles"';
 
 export function quotaPolicy(quota: Pick<CompileQuota, 'limit' | 'windowMs'>): string {
   return `${QUOTA_POLICY_NAME};q=${quota.limit};w=${Math.max(1, Math.ceil(quota.windowMs / 1000))}`;

@@ -17,7 +17,7 @@ import { protectPage } from '../../response-headers.js';
 export const EXPLORER_ROOT = fileURLToPath(new URL('../../../../web/', import.meta.url));
 
 /** Where the explorer's assets are served. */
-export const EXPLORER_ASSETS = '/explorer/';
+const EXPLORER_ASSETS = '/explorer/';
 
 /**
  * Everything from the service itself, nothing inline (no script or style in the page, no style attribute,
