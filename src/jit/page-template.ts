@@ -2,11 +2,13 @@
  * Makes adder pages by copying a page composed once for term 0 (and key 0) and writing the term's
  * immediates into the copy: a compile happens on every cold request, and composing the page from the
  * encoders each time would cost more than the copy and the writes. The same for every architecture: a
- * target hands its composer, and tests hold every target's template equal to its composer.
+ * target hands its composer, and tests hold every target's template equal to its composer. An
+ * architecture builds its targets on a template with templatedTarget, and keeps one per level with
+ * levelTargets.
  */
 import { immediateValue, writeSlice } from './immediates.js';
 import { assertInt32 } from './int32.js';
-import type { ComposedPage, ImmediateSlice } from './target.js';
+import type { AdderPageTarget, ComposedPage, ImmediateSlice } from './target.js';
 
 export class PageTemplate {
   readonly #seed: ComposedPage;
@@ -41,4 +43,56 @@ export class PageTemplate {
     for (const slice of slices) writeSlice(code, slice, immediateValue(slice.kind, term, key));
     return code;
   }
+}
+
+/** What an architecture says of one of its targets; templatedTarget adds what the template answers. */
+export type TargetDescription = Omit<
+  AdderPageTarget,
+  'blindedImmediateOffsets' | 'immediateSlices' | 'encodePage' | 'composePage'
+>;
+
+/**
+ * A target whose pages come from a template of `compose`'s page, made on first use: a process composes
+ * only the pages of the targets it runs.
+ */
+export function templatedTarget(
+  description: TargetDescription,
+  compose: (term: number, key?: number) => ComposedPage,
+): AdderPageTarget {
+  let template: PageTemplate | undefined;
+  const pageTemplate = () => {
+    template ??= new PageTemplate(compose);
+    return template;
+  };
+  return {
+    ...description,
+    get blindedImmediateOffsets() {
+      return pageTemplate().blindedImmediateOffsets;
+    },
+    immediateSlices: (blinded) => pageTemplate().immediateSlices(blinded),
+    encodePage: (term, key) => pageTemplate().encode(term, key),
+    composePage: (term, key) => compose(term, key).code,
+  };
+}
+
+/**
+ * An architecture's `target(level)`: each of `levels` made by `create` on first use and kept, so that
+ * every caller shares one target (and one template) a level; any other level is a RangeError.
+ */
+export function levelTargets<Level extends string>(
+  levels: readonly Level[],
+  create: (level: Level) => AdderPageTarget,
+): (level: string) => AdderPageTarget {
+  const made = new Map<Level, AdderPageTarget>();
+  const isLevel = (level: string): level is Level => (levels as readonly string[]).includes(level);
+  return (level) => {
+    if (!isLevel(level))
+      throw new RangeError(`level must be one of ${levels.join(', ')}, got ${String(level)}`);
+    let target = made.get(level);
+    if (target === undefined) {
+      target = create(level);
+      made.set(level, target);
+    }
+    return target;
+  };
 }

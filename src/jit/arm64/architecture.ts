@@ -8,7 +8,7 @@
  * level that needed one, SVE say, would read getauxval(AT_HWCAP) here; none ships without a test that
  * runs it.)
  */
-import { PageTemplate } from '../page-template.js';
+import { levelTargets, templatedTarget } from '../page-template.js';
 import type { AdderPageTarget, Architecture } from '../target.js';
 import {
   ADDER_ENTRY,
@@ -30,10 +30,6 @@ const LANES: Record<Arm64Level, number> = { scalar: 1, neon: 4 };
  */
 export const CHOSEN_UNROLL: Record<Arm64Level, UnrollFactor> = { scalar: 1, neon: 4 };
 
-function isArm64Level(level: string): level is Arm64Level {
-  return (ARM64_LEVELS as readonly string[]).includes(level);
-}
-
 /** The arm64 target for `level`; another unroll factor gives a variant named with it ('arm64-neon-x2'). */
 export function createArm64Target(
   level: Arm64Level,
@@ -41,45 +37,26 @@ export function createArm64Target(
 ): AdderPageTarget {
   const kernel = batchKernel(level, unroll);
   const compose = (term: number, key?: number) => composePage(kernel, term, key);
-  let template: PageTemplate | undefined;
-  const pageTemplate = () => {
-    template ??= new PageTemplate(compose);
-    return template;
-  };
-  return {
-    name: `arm64-${level}${unroll === CHOSEN_UNROLL[level] ? '' : `-x${unroll}`}`,
-    architecture: ARM64,
-    level,
-    lanes: LANES[level],
-    unroll,
-    applyEntry: ADDER_ENTRY,
-    applyAllEntry: BATCH_ADDER_ENTRY,
-    entries: ADDER_PAGE_ENTRIES,
-    get blindedImmediateOffsets() {
-      return pageTemplate().blindedImmediateOffsets;
+  return templatedTarget(
+    {
+      name: `arm64-${level}${unroll === CHOSEN_UNROLL[level] ? '' : `-x${unroll}`}`,
+      architecture: ARM64,
+      level,
+      lanes: LANES[level],
+      unroll,
+      applyEntry: ADDER_ENTRY,
+      applyAllEntry: BATCH_ADDER_ENTRY,
+      entries: ADDER_PAGE_ENTRIES,
     },
-    immediateSlices: (blinded) => pageTemplate().immediateSlices(blinded),
-    encodePage: (term, key) => pageTemplate().encode(term, key),
-    composePage: (term, key) => compose(term, key).code,
-  };
+    compose,
+  );
 }
-
-const targets = new Map<Arm64Level, AdderPageTarget>();
 
 export const ARM64: Architecture = {
   name: 'arm64',
   nodeArch: 'arm64',
   levels: ARM64_LEVELS,
-  target(level) {
-    if (!isArm64Level(level))
-      throw new RangeError(`level must be one of ${ARM64_LEVELS.join(', ')}, got ${String(level)}`);
-    let target = targets.get(level);
-    if (target === undefined) {
-      target = createArm64Target(level);
-      targets.set(level, target);
-    }
-    return target;
-  },
+  target: levelTargets(ARM64_LEVELS, (level) => createArm64Target(level)),
   callGates: ARM64_CALL_GATES,
   // udf #0, the all-zero word: a permanently undefined instruction.
   trapFill: 0x00,

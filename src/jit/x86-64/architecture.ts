@@ -5,7 +5,7 @@
  * finds which levels the host runs. The scalar target's page is the x86-64 baseline's as it was before the
  * vector kernels, byte for byte; SSE2 is in every x86-64 CPU; AVX2 needs the CPU and the OS.
  */
-import { PageTemplate } from '../page-template.js';
+import { levelTargets, templatedTarget } from '../page-template.js';
 import type { AdderPageTarget, Architecture } from '../target.js';
 import {
   ADDER_ENTRY,
@@ -32,10 +32,6 @@ const LANES: Record<X86Level, number> = { scalar: 1, sse2: 4, avx2: 8 };
  */
 export const CHOSEN_UNROLL: Record<X86Level, UnrollFactor> = { scalar: 1, sse2: 4, avx2: 4 };
 
-function isX86Level(level: string): level is X86Level {
-  return (X86_64_LEVELS as readonly string[]).includes(level);
-}
-
 /**
  * The x86-64 target for `level`. Another unroll factor or main-loop placement than the chosen ones gives
  * a variant named with them (e.g. 'x86-64-avx2-x2', 'x86-64-avx2-loop0'), for the benchmark that compares
@@ -52,45 +48,26 @@ export function createX86_64Target(
     (unroll === CHOSEN_UNROLL[level] ? '' : `-x${unroll}`) +
     (loopOffset === MAIN_LOOP_OFFSET || level === 'scalar' ? '' : `-loop${loopOffset}`);
   const compose = (term: number, key?: number) => composePage(kernel, term, key);
-  let template: PageTemplate | undefined;
-  const pageTemplate = () => {
-    template ??= new PageTemplate(compose);
-    return template;
-  };
-  return {
-    name: `x86-64-${level}${variant}`,
-    architecture: X86_64,
-    level,
-    lanes: LANES[level],
-    unroll,
-    applyEntry: ADDER_ENTRY,
-    applyAllEntry: BATCH_ADDER_ENTRY,
-    entries: ADDER_PAGE_ENTRIES,
-    get blindedImmediateOffsets() {
-      return pageTemplate().blindedImmediateOffsets;
+  return templatedTarget(
+    {
+      name: `x86-64-${level}${variant}`,
+      architecture: X86_64,
+      level,
+      lanes: LANES[level],
+      unroll,
+      applyEntry: ADDER_ENTRY,
+      applyAllEntry: BATCH_ADDER_ENTRY,
+      entries: ADDER_PAGE_ENTRIES,
     },
-    immediateSlices: (blinded) => pageTemplate().immediateSlices(blinded),
-    encodePage: (term, key) => pageTemplate().encode(term, key),
-    composePage: (term, key) => compose(term, key).code,
-  };
+    compose,
+  );
 }
-
-const targets = new Map<X86Level, AdderPageTarget>();
 
 export const X86_64: Architecture = {
   name: 'x86-64',
   nodeArch: 'x64',
   levels: X86_64_LEVELS,
-  target(level) {
-    if (!isX86Level(level))
-      throw new RangeError(`level must be one of ${X86_64_LEVELS.join(', ')}, got ${String(level)}`);
-    let target = targets.get(level);
-    if (target === undefined) {
-      target = createX86_64Target(level);
-      targets.set(level, target);
-    }
-    return target;
-  },
+  target: levelTargets(X86_64_LEVELS, (level) => createX86_64Target(level)),
   callGates: X86_64_CALL_GATES,
   trapFill: INT3,
   // x86 keeps its instruction cache coherent with data writes in hardware.
