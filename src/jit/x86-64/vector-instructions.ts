@@ -147,20 +147,6 @@ export function vmovdquAtRdiYmm(disp: number, ymm: number): number[] {
   return [...vex({ reg: ymm, rm: 0, l: 1, pp: PP.xF3, map: MAP.x0F }), 0x7f, ...modrmAtRdi(ymm & 7, disp)];
 }
 
-/** `vpaddd ymm, ymm, ymm` = VEX.256.66.0F.WIG FE /r: destination = first + second, eight int32 lanes that
- * wrap around at 32 bits. VEX: L=1, pp=01 (66), vvvv = the first source; ModRM reg = the destination,
- * rm = the second source. */
-export function vpadddYmmYmmYmm(destination: number, first: number, second: number): number[] {
-  assertVectorRegister(destination, 'destination ymm');
-  assertVectorRegister(first, 'first source ymm');
-  assertVectorRegister(second, 'second source ymm');
-  return [
-    ...vex({ reg: destination, rm: second, vvvv: first, l: 1, pp: PP.x66, map: MAP.x0F }),
-    0xfe,
-    modrmRegisters(destination, second),
-  ];
-}
-
 /** `vzeroupper` = VEX.128.0F.WIG 77 = C5 F8 77: zeroes bits 128-255 of every ymm register. Code that used
  * them runs it before returning, so that the caller's legacy SSE code pays no state-transition penalty. */
 export function vzeroupper(): number[] {

@@ -11,7 +11,6 @@ import {
   vmovdquAtRdiYmm,
   vmovdXmmR32,
   vpadddYmmYmmAtRdi,
-  vpadddYmmYmmYmm,
   vpbroadcastdYmmXmm,
   vzeroupper,
 } from '../../../src/jit/x86-64/vector-instructions.js';
@@ -125,26 +124,6 @@ describe('SSE2 and AVX2 encoders, against iced-x86’s decoding of their bytes',
     );
   });
 
-  it('encodes vpaddd ymm, ymm, ymm for every register triple, in the three-byte VEX form for rm above 7', () => {
-    fc.assert(
-      fc.property(vectorRegister, vectorRegister, vectorRegister, (to, first, second) => {
-        const bytes = vpadddYmmYmmYmm(to, first, second);
-        assert.equal(bytes[0], second > 7 ? 0xc4 : 0xc5);
-        assert.deepEqual(decodeOne(bytes), {
-          mnemonic: 'Vpaddd',
-          operands: [ymm(to), ymm(first), ymm(second)],
-        });
-      }),
-      {
-        examples: [
-          [0, 1, 2],
-          [15, 15, 15],
-          [8, 0, 7],
-        ],
-      },
-    );
-  });
-
   it('encodes vmovdqu [rdi + disp8], ymm for every register and displacement', () => {
     fc.assert(
       fc.property(vectorRegister, disp8, (register, disp) => {
@@ -189,9 +168,6 @@ describe('SSE2 and AVX2 encoders, against iced-x86’s decoding of their bytes',
       [() => vpadddYmmYmmAtRdi(16, 0, 0), register('destination ymm', 16)],
       [() => vpadddYmmYmmAtRdi(0, 16, 0), register('first source ymm', 16)],
       [() => vpadddYmmYmmAtRdi(0, 0, -129), 'disp8 must be an integer from -128 to 127, got -129'],
-      [() => vpadddYmmYmmYmm(16, 0, 0), register('destination ymm', 16)],
-      [() => vpadddYmmYmmYmm(0, 16, 0), register('first source ymm', 16)],
-      [() => vpadddYmmYmmYmm(0, 0, 16), register('second source ymm', 16)],
       [() => vmovdquAtRdiYmm(0, 16), register('ymm', 16)],
     ] as const) {
       assert.throws(encode, { name: 'RangeError', message });
