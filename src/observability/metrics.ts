@@ -1,18 +1,56 @@
 /**
- * The service's Prometheus metrics (prom-client), one registry per app so that several apps in one
- * process (the tests) do not mix their figures.
+ * The service's metrics, with one owner: this module makes the Prometheus registry (prom-client; one per
+ * app, so that several apps in one process, the tests, do not mix their figures), the HTTP server that
+ * times every request, the route label each response carries to the request histogram, and the figures
+ * the JIT and the connection budget report. plugins/app/metrics.ts names each request's route and serves
+ * the registry at GET /metrics; app.ts sets the server's timeouts, whoever made the server.
  *
- * The hot path pays for one histogram observation per request (timed by response-timing.ts), into a
- * RecordingHistogram series looked up in small maps (route, method, status: each from a bounded set). The
- * JIT's counters cost nothing per request: they are read from the registry's own counters when Prometheus
- * scrapes.
+ * Requests are timed by Node's server itself, made from request and response classes of our own, rather
+ * than by Fastify's onResponse hook or Node's diagnostics channels. While an app has an onResponse hook,
+ * Fastify sets up `finish` and `error` listeners, a closure and two clock reads on every request
+ * (lib/route.js, setupResponseListeners), and on Node.js 24 the heap test then saw kilobytes a request
+ * promoted to the old generation; with the `http.server.request.start` and `…response.finish` channels, a
+ * request's start time and route go into side tables, and the paired benchmark measured more CPU a
+ * request, beyond its spread (docs/decisions.md has both). So a request is stamped when Node builds it (its
+ * head has been parsed), and observed when Fastify ends its response; requests made with inject() (no
+ * HTTP server) are not observed. Fastify's `https` and `http2` options do not apply to a server made here;
+ * the service takes neither, and TLS ends in front of it.
+ *
+ * The hot path pays for one histogram observation per request, into a RecordingHistogram series looked up
+ * in small maps (route, method, status: each from a bounded set). The JIT's counters cost nothing per
+ * request: they are read from the registry's own counters when Prometheus scrapes.
  */
+import { createServer, IncomingMessage, type Server, type ServerOptions, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BuildInfo } from '../build-info.js';
 import type { RegistryStats } from '../jit/registry.js';
 import { type HistogramSeries, RecordingHistogram } from './recording-histogram.js';
 
 type RequestLabel = 'method' | 'route' | 'status_code';
+
+/** The route label of a response that no route answered: 404s, and URLs Fastify refused before routing. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * A request stamped with the time Node built it. Fields every request and response has from construction,
+ * not properties added later: those give Node's objects a second hidden class, which the stream code every
+ * request runs through then has to handle.
+ */
+class TimedRequest extends IncomingMessage {
+  readonly startedAt = performance.now();
+}
+
+/** A response that knows the route answering it (the servers made here make no other kind). */
+interface RoutedResponse extends ServerResponse {
+  route: string;
+}
+
+/** Labels `response` with the pattern of the route that answers it (`/adders/:n/apply`). */
+export function nameRoute(response: ServerResponse, route: string): void {
+  // Responses no timed server made (inject()'s) are not observed: the label would go nowhere.
+  if ('route' in response) (response as RoutedResponse).route = route;
+}
 
 export interface ServiceMetricsOptions {
   /** REQUEST_TIMEOUT_MS: the longest a request may take, and so the request histogram's last bucket. */
@@ -158,8 +196,45 @@ export class ServiceMetrics {
   }
 
   /**
-   * `route` is the route's pattern (`/adders/:n/apply`), never the URL, so that series stay bounded. A
-   * property, like observeCompile, so that it can be handed to response-timing.ts as it is.
+   * Fastify's serverFactory: Node's HTTP server, with Fastify's `http` options (Node's own), made with the
+   * two classes that time its responses. It sets no timeout: app.ts sets them on whichever server Fastify
+   * has, this one or its own.
+   */
+  readonly serverFactory = (
+    handler: (request: IncomingMessage, response: ServerResponse) => void,
+    options: { http?: ServerOptions },
+  ): Server => {
+    const observe = this.observeRequest;
+    // One class per server, so that its responses report to this registry without a lookup.
+    class ObservedResponse extends ServerResponse<TimedRequest> implements RoutedResponse {
+      route = UNMATCHED_ROUTE;
+      #observed = false;
+
+      // Fastify ends each response once, with its whole payload; observe the first end only.
+      override end(chunk?: unknown, encoding?: unknown, callback?: unknown): this {
+        if (!this.#observed) {
+          this.#observed = true;
+          const request = this.req;
+          observe(
+            request.method ?? 'UNKNOWN',
+            this.route,
+            this.statusCode,
+            (performance.now() - request.startedAt) / 1000,
+          );
+        }
+        // biome-ignore lint/suspicious/noExplicitAny: end() is overloaded; its arguments pass through as given.
+        return (super.end as (...args: any[]) => this)(chunk, encoding, callback);
+      }
+    }
+    return createServer(
+      { ...options.http, IncomingMessage: TimedRequest, ServerResponse: ObservedResponse },
+      handler as (request: TimedRequest, response: ObservedResponse) => void,
+    ) as unknown as Server;
+  };
+
+  /**
+   * One request's duration, as the server's responses report it when they end. `route` is the route's
+   * pattern (`/adders/:n/apply`) or UNMATCHED_ROUTE, never the URL, so that series stay bounded.
    */
   readonly observeRequest = (method: string, route: string, statusCode: number, seconds: number): void => {
     let byMethod = this.#requestSeries.get(route);

@@ -2,10 +2,10 @@
  * A Prometheus histogram whose hot path costs a few array operations, for the one metric recorded on
  * every request.
  *
- * prom-client's Histogram builds a labels object and hashes the label values on every observe(): garbage
- * enough, on every request, to move the heap test's reading past its bound on Node.js 24
- * (docs/decisions.md has the figures). Here a caller resolves its label values to a `series` once and
- * keeps it, and an observation is a bucket search and two increments, with nothing allocated. At scrape
+ * prom-client's Histogram builds a labels object and hashes the label values on every observe(), through a
+ * child from labels() too: on every request, CPU that the paired benchmark tells apart (docs/decisions.md
+ * has the figures; metrics.ts is the one user). Here a caller resolves its label values to a `series` once
+ * and keeps it, and an observation is a bucket search and two increments, with nothing allocated. At scrape
  * time the histogram hands prom-client's registry the same values a prom-client Histogram would
  * (test/observability/recording-histogram.test.ts compares the two texts), so the exposition format,
  * escaping and registry stay prom-client's.

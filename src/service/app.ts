@@ -14,7 +14,6 @@ import { isDebugEnabled } from '../observability/logger.js';
 import { ServiceMetrics } from '../observability/metrics.js';
 import { requestIdOf } from '../observability/request-id.js';
 import { RequestLogController } from '../observability/request-logging.js';
-import { createTimedServer, type TimedServerOptions } from '../observability/response-timing.js';
 import { HELD_BATCHES } from './binary-batch.js';
 import { answerClientError } from './client-errors.js';
 import { connectionBudget, limitConnections, memoryLimit, openFileLimit } from './connection-budget.js';
@@ -62,13 +61,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
         build: BUILD_INFO,
       });
   const app: FastifyInstance = Fastify({
-    // With metrics, Node's server times every response itself (response-timing.ts says why).
-    ...(metrics
-      ? {
-          serverFactory: (handler: Parameters<typeof createTimedServer>[0], settings: TimedServerOptions) =>
-            createTimedServer(handler, settings, metrics.observeRequest),
-        }
-      : {}),
+    // With metrics, Node's server times every response itself (observability/metrics.ts says why).
+    ...(metrics ? { serverFactory: metrics.serverFactory } : {}),
     // Fastify gets the logger only at debug and below, and every request shares it (logger.ts says why).
     ...(fastifyLogs ? { loggerInstance: log } : {}),
     logController: new RequestLogController(log),
@@ -188,10 +182,11 @@ function keepServingHalfClosedConnections(server: Server): void {
 }
 
 /**
- * The timeouts that keep slow or idle clients from holding connections open forever, set on Node's server
- * itself: Fastify's own options for them are ignored when it is given a serverFactory, as it is with
- * metrics on. Node checks the request and headers timeouts on an interval, read when the server starts
- * listening, so its default of 30 s would let a request outlive its timeout by that much.
+ * The timeouts that keep slow or idle clients from holding connections open forever: their one place, set
+ * on Node's server itself, whether Fastify made it or metrics' serverFactory did (Fastify's own options for
+ * them apply only to a server it makes). Node checks the request and headers timeouts on an interval, read
+ * when the server starts listening, so its default of 30 s would let a request outlive its timeout by that
+ * much.
  */
 function applyTimeouts(server: Server, settings: AppSettings): void {
   server.requestTimeout = settings.requestTimeoutMs;

@@ -6,9 +6,10 @@
  * shortened here; the outcomes asserted are the answers and who closed what, not durations.
  */
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { TIMEOUT_CHECK_INTERVAL_MS } from '../../src/service/app.js';
+import { buildApp, TIMEOUT_CHECK_INTERVAL_MS } from '../../src/service/app.js';
 import { errorMessage, startTestApp, type TestApp } from '../support/app.js';
 import { int32s, littleEndian } from '../support/int32-bytes.js';
 import { exchangeRaw, type RawResponse } from '../support/raw-http.js';
@@ -42,6 +43,17 @@ function sendInPieces(socket: Socket, bytes: Buffer, size: number, everyMs: numb
   return () => sent;
 }
 
+function assertTimeouts(server: Server): void {
+  assert.equal(server.requestTimeout, REQUEST_TIMEOUT_MS);
+  assert.equal(server.headersTimeout, HEADERS_TIMEOUT_MS);
+  assert.equal(server.keepAliveTimeout, KEEP_ALIVE_TIMEOUT_MS);
+  assert.equal(server.timeout, CONNECTION_TIMEOUT_MS);
+  assert.equal(
+    (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval,
+    TIMEOUT_CHECK_INTERVAL_MS,
+  );
+}
+
 describe('slow and idle clients', () => {
   let t: TestApp;
   let port: number;
@@ -57,12 +69,22 @@ describe('slow and idle clients', () => {
   after(() => t.close());
 
   it('sets the configured timeouts on the server, and checks them every second', () => {
-    const server = t.app.server as typeof t.app.server & { connectionsCheckingInterval: number };
-    assert.equal(server.requestTimeout, REQUEST_TIMEOUT_MS);
-    assert.equal(server.headersTimeout, HEADERS_TIMEOUT_MS);
-    assert.equal(server.keepAliveTimeout, KEEP_ALIVE_TIMEOUT_MS);
-    assert.equal(server.timeout, CONNECTION_TIMEOUT_MS);
-    assert.equal(server.connectionsCheckingInterval, TIMEOUT_CHECK_INTERVAL_MS);
+    assertTimeouts(t.app.server);
+  });
+
+  it('sets the same timeouts on the server Fastify makes itself when metrics are off', async () => {
+    const app = await buildApp({
+      metrics: false,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+    });
+    try {
+      assertTimeouts(app.server);
+    } finally {
+      await app.close();
+    }
   });
 
   it('cuts off a client dribbling its body: 408 in the one error shape, then the connection is closed', async () => {

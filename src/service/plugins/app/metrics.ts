@@ -1,17 +1,17 @@
 /**
- * Records every request's duration and serves the metrics at GET /metrics, in Prometheus text format.
+ * Names every request's route for the request histogram, and serves the metrics at GET /metrics, in
+ * Prometheus text format. Everything else about metrics is observability/metrics.ts's: the registry, and
+ * the server that times each request (app.ts hands Fastify its serverFactory when metrics are on).
  *
- * Durations are taken by the server itself, which app.ts makes with response-timing.ts when metrics are
- * on (it says why not an onResponse hook). The route label reaches Node's response two ways, neither of
- * which costs a hook on the way of a request that succeeds: every route's handler is wrapped, when the
- * route is added, to name its route first; and an onError hook, which Fastify runs only for failures,
- * names it for requests that fail before their handler runs (a body or parameter that fails validation,
- * load shedding, the compile quota). A request that no route matched keeps the label `unmatched`.
+ * The route label reaches Node's response two ways, neither of which costs a hook on the way of a request
+ * that succeeds: every route's handler is wrapped, when the route is added, to name its route first; and
+ * an onError hook, which Fastify runs only for failures, names it for requests that fail before their
+ * handler runs (a body or parameter that fails validation, load shedding, the compile quota). A request
+ * that no route matched keeps the label `unmatched`.
  */
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ServiceMetrics } from '../../../observability/metrics.js';
-import { nameRoute, UNMATCHED_ROUTE } from '../../../observability/response-timing.js';
+import { nameRoute, type ServiceMetrics, UNMATCHED_ROUTE } from '../../../observability/metrics.js';
 import { limitQueuedLargeAnswers } from '../../connection-guard.js';
 import { NoQuery } from '../../schemas/common.js';
 
