@@ -84,13 +84,14 @@ async function compile(termText: string, record: boolean): Promise<boolean> {
   try {
     const answer = await compileAdder(termText);
     const { term } = answer.body;
+    // The address first: by the time a result shows, the address says how to get it again.
+    if (record) recordState({ term: String(term) });
     inputs.term.value = String(term);
     byId('compile-result').replaceChildren(
       el('p', {}, `Adder ${term}: ${answer.status === 201 ? '201 Created' : '200 OK'}.`),
       cacheNote(answer.cache),
     );
     await showAdder(term, true);
-    if (record) recordState({ term: String(term) });
     return true;
   } catch (error) {
     showError(fieldOf(error, 'term'), error);
@@ -103,6 +104,7 @@ async function apply(termText: string, xText: string, record: boolean): Promise<
   try {
     const answer = await applyAdder(termText, xText);
     const { term, x, result } = answer.body;
+    if (record) recordState({ term: String(term), x: String(x) });
     inputs.term.value = String(term);
     inputs.x.value = String(x);
     const sum = term + x;
@@ -127,7 +129,6 @@ async function apply(termText: string, xText: string, record: boolean): Promise<
       cacheNote(answer.cache),
     );
     await showAdder(term, answer.cache === 'compile');
-    if (record) recordState({ term: String(term), x: String(x) });
   } catch (error) {
     showError(fieldOf(error, 'x'), error);
   }
@@ -138,6 +139,7 @@ async function applyToAll(termText: string, xsText: string, record: boolean): Pr
   try {
     const answer = await applyAdderToAll(termText, xsText);
     const { term, results } = answer.body;
+    if (record) recordState({ term: String(term), xs: xsText.trim() });
     inputs.term.value = String(term);
     const shownResults = results.slice(0, BATCH_SHOWN).join(', ');
     const more = results.length > BATCH_SHOWN ? `, … ${count(results.length - BATCH_SHOWN)} more` : '';
@@ -156,7 +158,6 @@ async function applyToAll(termText: string, xsText: string, record: boolean): Pr
       cacheNote(answer.cache),
     );
     await showAdder(term, answer.cache === 'compile');
-    if (record) recordState({ term: String(term), xs: inputs.xs.value.trim() });
   } catch (error) {
     showError(fieldOf(error, 'xs'), error);
   }
@@ -171,7 +172,12 @@ async function showAdder(term: number, newPage: boolean): Promise<void> {
     await refreshLife();
     return;
   }
-  const { body: details } = await describeAdder(term);
+  drawAdder((await describeAdder(term)).body);
+}
+
+/** Draws a described adder: its heading, listing, page, life and blinding. */
+function drawAdder(details: AdderDetails): void {
+  const { term } = details;
   shown = details;
   lifeKnown = true;
   registry.current = term;
@@ -204,8 +210,9 @@ async function showFromRegistry(term: number): Promise<void> {
   clearErrors();
   inputs.term.value = String(term);
   try {
-    await showAdder(term, true);
+    const { body: details } = await describeAdder(term);
     recordState({ term: String(term) });
+    drawAdder(details);
   } catch (error) {
     showError('term', error);
   }

@@ -208,38 +208,38 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     const opened = await open(t, '/');
     if (opened === undefined) return;
     const { page, watch } = opened;
-    // The page's own location, once it is `expected`: the page records a step in the address after it
-    // shows the step's result (and Playwright learns of pushState later still), so reading it at once races.
-    const addressBecomes = async (expected: string) => {
-      try {
-        await page.waitForFunction(`location.search === ${JSON.stringify(expected)}`);
-      } catch {
-        assert.fail(`the address's query stayed ${await page.evaluate('location.search')}, not ${expected}`);
-      }
-    };
     assert.equal(await page.locator('#page-heading').textContent(), 'The adder’s page');
+    // The page records each step in the address before it shows the step's result: so that this is seen
+    // every time, what the page fetches after the result (the adder's description, its life) is held
+    // until the address has been read.
+    let held = await holdRequests(page, /\/adders\/123456$/);
     await page.locator('#term').fill('123456');
     await page.getByRole('button', { name: 'Compile', exact: true }).click();
     await page.locator('#compile-result', { hasText: 'x-jit-cache: compile' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
+    await held.release();
     assert.match((await page.locator('#compile-result').textContent()) ?? '', /201 Created/);
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
-    await addressBecomes('?term=123456');
     assert.equal(server?.app.jit.has(123456), true);
+    held = await holdRequests(page, /\/adders\/123456\/life$/);
     await page.locator('#x').fill('1');
     await page.getByRole('button', { name: 'Apply', exact: true }).click();
     await page.locator('#apply-result .result', { hasText: '123456 + 1 = 123457' }).waitFor();
-    await addressBecomes('?term=123456&x=1');
+    assert.equal(await addressQuery(page), '?term=123456&x=1');
+    await held.release();
 
+    // Back brings the address back first, then the page shows its state: the compile form's answer alone.
     await page.goBack();
-    await addressBecomes('?term=123456');
     await page.locator('#compile-result', { hasText: 'x-jit-cache: hit' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
     assert.equal(await page.locator('#apply-result').textContent(), '');
     await page.goBack();
-    await addressBecomes('');
     await page.locator('#page-heading', { hasText: 'The adder’s page' }).waitFor();
+    assert.equal(await addressQuery(page), '');
     await page.locator('#listing-body .empty').waitFor();
     await page.goForward();
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
     await assertClean(page, watch);
   });
 
@@ -354,11 +354,14 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     if (opened === undefined) return;
     const { page, watch } = opened;
     await page.locator('#page-heading', { hasText: 'adder -4' }).waitFor();
+    // The page's life, read after the result, held until the address (recorded before) has been read.
+    const life = await holdRequests(page, /\/adders\/-4\/life$/);
     await page.locator('#xs').fill('1, 2 3');
     await page.getByRole('button', { name: 'Apply to all' }).click();
     await page.locator('#batch-result .result', { hasText: '-4 + each = [-3, -2, -1]' }).waitFor();
     assert.match((await page.locator('#batch-result').textContent()) ?? '', /applyAll at 0x10 for 3 inputs/);
-    assert.equal(new URL(page.url()).searchParams.get('xs'), '1, 2 3');
+    assert.equal(new URLSearchParams(await addressQuery(page)).get('xs'), '1, 2 3');
+    await life.release();
 
     await page.getByRole('button', { name: '2147483647 + 1' }).click();
     await page.locator('#apply-result .result', { hasText: '2147483647 + 1 = -2147483648' }).waitFor();
@@ -403,7 +406,7 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await row.waitFor({ timeout: POLL_WAIT_MS });
     await page.getByRole('button', { name: 'Show adder 778' }).click();
     await page.locator('#page-heading', { hasText: 'adder 778' }).waitFor();
-    assert.equal(new URL(page.url()).search, '?term=778');
+    assert.equal(await addressQuery(page), '?term=778');
     const stats = (await (server as TestApp).http.get('/adders?limit=0').expect(200)).body.stats;
     await page
       .locator('#stat-compiles', { hasText: String(stats.compiles) })
@@ -565,6 +568,35 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     }
   });
 });
+
+/**
+ * Holds the page's requests whose address matches `pattern` until `release()`, which lets them through
+ * and removes the page's routes once their handlers are done.
+ */
+async function holdRequests(page: Page, pattern: RegExp): Promise<{ release: () => Promise<void> }> {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  await page.route(pattern, async (route) => {
+    await opened;
+    await route.continue();
+  });
+  return {
+    release: async () => {
+      open();
+      await page.unrouteAll({ behavior: 'wait' });
+    },
+  };
+}
+
+/**
+ * The query of the address the page is at, from the page itself: Playwright's page.url() learns of a
+ * pushState only later, from an event of its own.
+ */
+async function addressQuery(page: Page): Promise<string> {
+  return String(await page.evaluate('location.search'));
+}
 
 /** The Content-Security-Policy violations the page reported (watchPage listens for them). */
 async function cspViolations(page: Page): Promise<string[]> {
