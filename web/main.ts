@@ -42,6 +42,11 @@ const registry = new RegistryPanel({
 let shown: AdderDetails | undefined;
 /** Whether the shown adder's life can still be read (the service keeps the last 64 ended lives). */
 let lifeKnown = false;
+/**
+ * Reads of the shown page's life (and descriptions, which draw it too), counted: an answer is drawn only if
+ * no later one was asked for, so that a poll's answer from before a release never covers the release's.
+ */
+let lifeReads = 0;
 
 const CACHE_WORDS: Record<CacheLookup, string> = {
   compile: 'this request compiled the adder into a new page',
@@ -180,6 +185,7 @@ function drawAdder(details: AdderDetails): void {
   const { term } = details;
   shown = details;
   lifeKnown = true;
+  lifeReads += 1;
   registry.current = term;
   byId('page-status').textContent = '';
   byId('page-heading').textContent = `The page of adder ${term}`;
@@ -192,9 +198,11 @@ function drawAdder(details: AdderDetails): void {
 async function refreshLife(): Promise<void> {
   if (shown === undefined || !lifeKnown) return;
   const term = shown.term;
+  lifeReads += 1;
+  const read = lifeReads;
   try {
     const { body: life } = await lifeOf(term);
-    if (shown?.term !== term) return;
+    if (read !== lifeReads || shown?.term !== term) return;
     showLife(life);
     if (!life.live) {
       byId('page-status').textContent =
@@ -202,7 +210,7 @@ async function refreshLife(): Promise<void> {
     }
   } catch (error) {
     // The service keeps only the last ended lives: this one has gone too.
-    if (error instanceof ApiError && error.status === 404) lifeKnown = false;
+    if (read === lifeReads && error instanceof ApiError && error.status === 404) lifeKnown = false;
   }
 }
 

@@ -18,6 +18,7 @@ import { JitRegistry } from '../../../src/jit/registry.js';
 import { adderDescription } from '../../../src/service/adder-description.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
+import { waitUntil } from '../../support/wait-for.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the screenshots go: a run of the tests leaves docs/screenshots/ as committed. */
@@ -456,6 +457,40 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
       (await page.locator('#blinding-body .key-history').textContent()) ?? '',
       /this one’s is different/,
     );
+    await assertClean(page, watch);
+  });
+
+  it('keeps a released page unmapped when a poll’s read of its life from before the release answers last', async (t) => {
+    const opened = await open(t, '/?term=4243');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    await page.locator('#page-heading', { hasText: 'adder 4243' }).waitFor();
+    // The reads of the page's life from here on: a poll's first (answered by the service at once, handed
+    // to the page only after the release's), the release's own, then the next poll's (never answered: it
+    // shows that the first was handed over and nothing drew the life since).
+    const reads: Array<{ handed: Promise<void>; hand: () => void }> = [];
+    const nthRead = (n: number) =>
+      waitUntil(`read ${n + 1} of the page’s life`, () => reads.length > n, POLL_WAIT_MS);
+    await page.route(/\/adders\/4243\/life$/, async (route) => {
+      const read = { hand: () => {}, handed: Promise.resolve() };
+      read.handed = new Promise<void>((resolve) => {
+        read.hand = resolve;
+      });
+      const response = await route.fetch();
+      reads.push(read);
+      if (reads.length === 2) read.hand();
+      await read.handed;
+      await route.fulfill({ response });
+    });
+    await nthRead(0);
+    await page.getByRole('button', { name: 'Release adder 4243' }).click({ timeout: POLL_WAIT_MS });
+    await page.locator('#life-body tr[data-step="unmapped"]').waitFor();
+    reads[0]?.hand();
+    await nthRead(2);
+    assert.equal(await page.locator('#life-body tr[data-step="unmapped"]').count(), 1, 'the life drawn');
+    assert.match((await page.locator('#life-state').textContent()) ?? '', /Adder 4243 is gone/);
+    reads[2]?.hand();
+    await page.unrouteAll({ behavior: 'wait' });
     await assertClean(page, watch);
   });
 
