@@ -420,6 +420,29 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await assertClean(page, watch);
   });
 
+  it('keeps a press on a registry panel’s button while a poll redraws the panel, and acts on its release', async (t) => {
+    const opened = await open(t, '/');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    // The most recently used adder: its row is the list's last, and a call to it changes its count, not
+    // the order.
+    await (server as TestApp).http.post('/adders').send({ term: 779 }).expect(201);
+    const row = page.locator('#registry-body tr[data-term="779"]');
+    await row.locator('td.number', { hasText: /^0$/ }).waitFor({ timeout: POLL_WAIT_MS });
+    const show = page.getByRole('button', { name: 'Show adder 779' });
+    await show.scrollIntoViewIfNeeded();
+    const box = await show.boundingBox();
+    assert.ok(box !== null, 'the Show button is on screen');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await (server as TestApp).http.get('/adders/779/apply?x=1').expect(200);
+    await row.locator('td.number', { hasText: /^1$/ }).waitFor({ timeout: POLL_WAIT_MS });
+    await page.mouse.up();
+    await page.locator('#page-heading', { hasText: 'adder 779' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=779');
+    await assertClean(page, watch);
+  });
+
   it('says whose registry it lists once a sharding proxy names the replica that answered', async (t) => {
     const opened = await open(t, '/');
     if (opened === undefined) return;
