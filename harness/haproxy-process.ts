@@ -139,7 +139,8 @@ export async function checkConfig(file: string, env: NodeJS.ProcessEnv = process
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close': once the process has exited and everything it wrote has been read ('exit' may come first).
+  const [code] = (await once(child, 'close')) as [number | null];
   return { valid: code === 0, output };
 }
 
@@ -162,7 +163,10 @@ export async function haproxyUnavailable(): Promise<string | undefined> {
     output += chunk.toString();
   });
   const failed = once(child, 'error').then(([error]) => (error as Error).message);
-  const exited = once(child, 'exit').then(([code]) => (code === 0 ? undefined : `haproxy -v exited ${code}`));
+  // 'close', not 'exit', which may come before the version line has been read.
+  const exited = once(child, 'close').then(([code]) =>
+    code === 0 ? undefined : `haproxy -v exited ${code}`,
+  );
   const why = await Promise.race([failed, exited]);
   if (why !== undefined) return why;
   return /HAProxy version 2\.[6-9]|HAProxy version [3-9]\./.test(output)
@@ -256,7 +260,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyProce
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   const url = `http://127.0.0.1:${port}`;
   const healthUrl = `http://127.0.0.1:${healthPort}`;
   const servers = async () => parseServerStats(await askStatsSocket(statsSocket, 'show stat'));

@@ -56,6 +56,7 @@ export interface ServerProcess {
   output: () => string;
   /** Resolves with the base URL once the server logs that it listens. */
   listening: Promise<string>;
+  /** Resolves once the process has exited and all it wrote is in `output()`. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -72,7 +73,9 @@ export function startServerProcess(options: ServerProcessOptions = {}): ServerPr
   });
   let output = '';
   let listened = false;
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+  // 'close', not 'exit': 'exit' can come before the last of what the process wrote has been read from its
+  // pipes, and tests read its last lines (how it shut down, why it refused to start) once it has exited.
+  const exited = once(child, 'close').then(([code, signal]) => ({ code, signal }));
   const listening = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       // A server that logs every request (LOG_LEVEL=debug under load) must not fill this process's memory.

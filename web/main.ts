@@ -42,6 +42,11 @@ const registry = new RegistryPanel({
 let shown: AdderDetails | undefined;
 /** Whether the shown adder's life can still be read (the service keeps the last 64 ended lives). */
 let lifeKnown = false;
+/**
+ * Reads of the shown page's life (and descriptions, which draw it too), counted: an answer is drawn only if
+ * no later one was asked for, so that a poll's answer from before a release never covers the release's.
+ */
+let lifeReads = 0;
 
 const CACHE_WORDS: Record<CacheLookup, string> = {
   compile: 'this request compiled the adder into a new page',
@@ -84,13 +89,14 @@ async function compile(termText: string, record: boolean): Promise<boolean> {
   try {
     const answer = await compileAdder(termText);
     const { term } = answer.body;
+    // The address first: by the time a result shows, the address says how to get it again.
+    if (record) recordState({ term: String(term) });
     inputs.term.value = String(term);
     byId('compile-result').replaceChildren(
       el('p', {}, `Adder ${term}: ${answer.status === 201 ? '201 Created' : '200 OK'}.`),
       cacheNote(answer.cache),
     );
     await showAdder(term, true);
-    if (record) recordState({ term: String(term) });
     return true;
   } catch (error) {
     showError(fieldOf(error, 'term'), error);
@@ -103,6 +109,7 @@ async function apply(termText: string, xText: string, record: boolean): Promise<
   try {
     const answer = await applyAdder(termText, xText);
     const { term, x, result } = answer.body;
+    if (record) recordState({ term: String(term), x: String(x) });
     inputs.term.value = String(term);
     inputs.x.value = String(x);
     const sum = term + x;
@@ -127,7 +134,6 @@ async function apply(termText: string, xText: string, record: boolean): Promise<
       cacheNote(answer.cache),
     );
     await showAdder(term, answer.cache === 'compile');
-    if (record) recordState({ term: String(term), x: String(x) });
   } catch (error) {
     showError(fieldOf(error, 'x'), error);
   }
@@ -138,6 +144,7 @@ async function applyToAll(termText: string, xsText: string, record: boolean): Pr
   try {
     const answer = await applyAdderToAll(termText, xsText);
     const { term, results } = answer.body;
+    if (record) recordState({ term: String(term), xs: xsText.trim() });
     inputs.term.value = String(term);
     const shownResults = results.slice(0, BATCH_SHOWN).join(', ');
     const more = results.length > BATCH_SHOWN ? `, … ${count(results.length - BATCH_SHOWN)} more` : '';
@@ -156,7 +163,6 @@ async function applyToAll(termText: string, xsText: string, record: boolean): Pr
       cacheNote(answer.cache),
     );
     await showAdder(term, answer.cache === 'compile');
-    if (record) recordState({ term: String(term), xs: inputs.xs.value.trim() });
   } catch (error) {
     showError(fieldOf(error, 'xs'), error);
   }
@@ -171,9 +177,15 @@ async function showAdder(term: number, newPage: boolean): Promise<void> {
     await refreshLife();
     return;
   }
-  const { body: details } = await describeAdder(term);
+  drawAdder((await describeAdder(term)).body);
+}
+
+/** Draws a described adder: its heading, listing, page, life and blinding. */
+function drawAdder(details: AdderDetails): void {
+  const { term } = details;
   shown = details;
   lifeKnown = true;
+  lifeReads += 1;
   registry.current = term;
   byId('page-status').textContent = '';
   byId('page-heading').textContent = `The page of adder ${term}`;
@@ -186,9 +198,11 @@ async function showAdder(term: number, newPage: boolean): Promise<void> {
 async function refreshLife(): Promise<void> {
   if (shown === undefined || !lifeKnown) return;
   const term = shown.term;
+  lifeReads += 1;
+  const read = lifeReads;
   try {
     const { body: life } = await lifeOf(term);
-    if (shown?.term !== term) return;
+    if (read !== lifeReads || shown?.term !== term) return;
     showLife(life);
     if (!life.live) {
       byId('page-status').textContent =
@@ -196,7 +210,7 @@ async function refreshLife(): Promise<void> {
     }
   } catch (error) {
     // The service keeps only the last ended lives: this one has gone too.
-    if (error instanceof ApiError && error.status === 404) lifeKnown = false;
+    if (read === lifeReads && error instanceof ApiError && error.status === 404) lifeKnown = false;
   }
 }
 
@@ -204,8 +218,9 @@ async function showFromRegistry(term: number): Promise<void> {
   clearErrors();
   inputs.term.value = String(term);
   try {
-    await showAdder(term, true);
+    const { body: details } = await describeAdder(term);
     recordState({ term: String(term) });
+    drawAdder(details);
   } catch (error) {
     showError('term', error);
   }

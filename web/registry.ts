@@ -3,7 +3,7 @@
  * current by polling while the tab is visible. One page of the list a poll, never all of it: by default
  * the most recently used adders, the end of the API's order.
  */
-import { type AdderList, ApiError, listAdders, releaseAdder } from './api.js';
+import { type AdderList, type AdderSummary, ApiError, listAdders, releaseAdder } from './api.js';
 import { byId, el } from './elements.js';
 import { count } from './format.js';
 
@@ -94,49 +94,37 @@ export class RegistryPanel {
     this.#older.disabled = page.offset === 0;
     this.#newer.disabled = page.next === null;
 
-    // Polls redraw the rows: the focus, if it was on one of their buttons, stays on the same button.
+    this.#drawRows(adders);
+  }
+
+  /**
+   * Keeps each adder's row from one poll to the next, redrawing only its cells: a button a person has
+   * pressed must still be there when they let go, or the browser sends no click, and a poll can come in
+   * between. Rows move only when the list's order changes.
+   */
+  #drawRows(adders: AdderSummary[]): void {
+    const kept = new Map([...this.#body.rows].map((row) => [row.dataset.term, row]));
+    const rows = adders.map((adder) => {
+      const row = kept.get(String(adder.term)) ?? adderRow(adder.term);
+      row.classList.toggle('current', adder.term === this.#current);
+      const [, calls, compiled] = row.cells;
+      const callCount = count(adder.calls);
+      if (calls !== undefined && calls.textContent !== callCount) calls.textContent = callCount;
+      if (compiled !== undefined && compiled.querySelector('time')?.dateTime !== adder.compiledAt) {
+        compiled.replaceChildren(
+          el('time', { datetime: adder.compiledAt }, new Date(adder.compiledAt).toLocaleTimeString()),
+        );
+      }
+      return row;
+    });
+    const body = this.#body.rows;
+    if (rows.length === body.length && rows.every((row, at) => body[at] === row)) return;
+    // Moving a row takes the focus from its buttons: it goes back to the same button, or, if its adder has
+    // left the list, to the panel's heading.
     const focused = document.activeElement;
-    const refocus =
-      focused instanceof HTMLElement && this.#body.contains(focused) ? focused.dataset.action : undefined;
-    const refocusTerm = refocus === undefined ? undefined : focused?.closest('tr')?.dataset.term;
-    this.#body.replaceChildren(
-      ...adders.map((adder) =>
-        el(
-          'tr',
-          { 'data-term': adder.term, class: adder.term === this.#current ? 'current' : null },
-          el('th', { scope: 'row' }, el('code', {}, adder.term)),
-          el('td', { class: 'number' }, count(adder.calls)),
-          el(
-            'td',
-            {},
-            el('time', { datetime: adder.compiledAt }, new Date(adder.compiledAt).toLocaleTimeString()),
-          ),
-          el(
-            'td',
-            {},
-            el(
-              'div',
-              { class: 'actions' },
-              el(
-                'button',
-                { type: 'button', 'data-action': 'show', 'aria-label': `Show adder ${adder.term}` },
-                'Show',
-              ),
-              el(
-                'button',
-                { type: 'button', 'data-action': 'release', 'aria-label': `Release adder ${adder.term}` },
-                'Release',
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
-    if (refocus !== undefined) {
-      const row = [...this.#body.rows].find((candidate) => candidate.dataset.term === refocusTerm);
-      const button = row?.querySelector<HTMLButtonElement>(`button[data-action="${refocus}"]`);
-      (button ?? byId('registry-heading')).focus();
-    }
+    const refocus = focused instanceof HTMLElement && this.#body.contains(focused) ? focused : undefined;
+    this.#body.replaceChildren(...rows);
+    if (refocus !== undefined) (refocus.isConnected ? refocus : byId('registry-heading')).focus();
   }
 
   #onClick(target: EventTarget | null): void {
@@ -160,6 +148,31 @@ export class RegistryPanel {
   #say(message: string): void {
     this.#status.textContent = message;
   }
+}
+
+/** A row for an adder, its counts left for the panel to fill in. */
+function adderRow(term: number): HTMLTableRowElement {
+  return el(
+    'tr',
+    { 'data-term': term },
+    el('th', { scope: 'row' }, el('code', {}, term)),
+    el('td', { class: 'number' }),
+    el('td', {}),
+    el(
+      'td',
+      {},
+      el(
+        'div',
+        { class: 'actions' },
+        el('button', { type: 'button', 'data-action': 'show', 'aria-label': `Show adder ${term}` }, 'Show'),
+        el(
+          'button',
+          { type: 'button', 'data-action': 'release', 'aria-label': `Release adder ${term}` },
+          'Release',
+        ),
+      ),
+    ),
+  );
 }
 
 export function messageOf(error: unknown): string {

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
 
 /** The repository's root, where the Dockerfile and docker-compose.yml are (this file runs from dist/test/support). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -196,9 +197,27 @@ export async function containerState(container: string): Promise<ContainerState>
 }
 
 /** The container's standard output and error, as `docker logs` keeps them. */
-export async function containerLogs(container: string): Promise<string> {
+async function containerLogs(container: string): Promise<string> {
   const result = await runCommand('docker', ['logs', container]);
   return `${result.stdout}${result.stderr}`;
+}
+
+/**
+ * A stopped container's logs, once they hold its shutdown line (releasedPages): `docker stop` returns when
+ * the process has ended, and Docker may still be copying its last lines into the log. After `ms`, the logs
+ * as they are, for the caller's assertions to show.
+ */
+export async function shutdownLogs(container: string, ms = 10_000): Promise<string> {
+  let logs = '';
+  await waitFor(
+    'the shutdown line in the container’s logs',
+    async () => {
+      logs = await containerLogs(container);
+      return releasedPages(logs) === undefined ? undefined : true;
+    },
+    ms,
+  ).catch(() => undefined);
+  return logs;
 }
 
 /**

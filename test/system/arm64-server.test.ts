@@ -57,7 +57,8 @@ describe('the service on arm64, under qemu-user', {
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close': exited, and all it wrote read ('exit' may come before its last lines are).
+    exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
     base = `http://127.0.0.1:${port}`;
     await waitFor(
       'the arm64 server to listen',

@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { FILES_KEPT } from '../../src/service/connection-budget.js';
 import { type RawResponse, readResponse } from '../support/raw-http.js';
+import { outputLine } from '../support/server-output.js';
 import { waitFor, waitUntil } from '../support/wait-for.js';
 
 const FILE_LIMIT = 200;
@@ -91,7 +92,7 @@ describe(`the connection budget, under a limit of ${FILE_LIMIT} open files`, () 
     const scraped = (await metrics).body.toString();
     assert.match(scraped, new RegExp(`^http_connections_max ${held}$`, 'm'));
     assert.match(scraped, new RegExp(`^http_connections_refused_total ${CONNECTIONS - held}$`, 'm'));
-    assert.match(server.output(), /refusing connections: the service holds its connection budget/);
+    await outputLine(server, /refusing connections: the service holds its connection budget/);
     for (const socket of idle.sockets) socket.destroy();
     await servedAgain(port);
     await stopCleanly(server);

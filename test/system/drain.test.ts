@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startServerProcess } from '../../harness/server-process.js';
 import { exchangeRaw } from '../support/raw-http.js';
+import { outputLine } from '../support/server-output.js';
 
 const DRAIN_MS = 2_000;
 
@@ -33,7 +33,8 @@ describe('the drain period after SIGTERM', () => {
     await server.listening;
     assert.equal(await getOnNewConnection(port, '/readyz'), 200);
     server.child.kill('SIGTERM');
-    await sleep(200);
+    // Draining from the line that says so: the JIT's preClose hook, which runs first, made /readyz answer 503.
+    await outputLine(server, /"msg":"draining: /);
 
     // Draining: not ready, but a connection opened now is accepted and served.
     assert.equal(await getOnNewConnection(port, '/readyz'), 503);

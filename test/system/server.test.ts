@@ -7,6 +7,8 @@ import { freePort, serverScript, startServerProcess } from '../../harness/server
 import { UnsupportedKernelLevelError } from '../../src/jit/errors.js';
 import { exitStatusFor } from '../../src/server.js';
 import { denyExecMemoryNodeOptions, MDWE_UNAVAILABLE } from '../support/exec-memory-denial.js';
+import { outputLine } from '../support/server-output.js';
+import { waitUntil } from '../support/wait-for.js';
 
 describe('the server process', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -176,12 +178,10 @@ describe('the batch kernels’ level (JIT_ISA)', () => {
 describe('the start-up lines', () => {
   it('name the build first, then the addresses a person opens next', async () => {
     const server = startServerProcess({ port: await freePort() });
+    // Up once /healthz answers, which can be before the ready line is written: that line is waited for.
     const base = await server.listening;
     try {
-      const deadline = Date.now() + 5_000;
-      while (!server.output().includes('babyjit is ready') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await outputLine(server, /babyjit is ready/);
       const lines = server
         .output()
         .split('\n')
@@ -224,12 +224,10 @@ describe('the start-up lines', () => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const deadline = Date.now() + 10_000;
-    while (!output.includes('babyjit is ready') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const closed = once(child, 'close');
+    await waitUntil('the ready line in the terminal', () => output.includes('babyjit is ready'));
     child.kill('SIGTERM');
-    await once(child, 'exit');
+    await closed;
     assert.match(output, /INFO.*babyjit is ready: the explorer at http:\/\/127\.0\.0\.1:/);
     assert.doesNotMatch(output, /\{"level":30/, 'no JSON lines in a terminal');
   });

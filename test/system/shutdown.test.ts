@@ -22,6 +22,7 @@ import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { FIRST_REQUEST_WAIT_MS } from '../../src/service/plugins/app/shutdown.js';
 import { int32s, littleEndian } from '../support/int32-bytes.js';
 import { parseResponses, readResponse } from '../support/raw-http.js';
+import { outputLine } from '../support/server-output.js';
 import { allAccepted, tcpSockets } from '../support/tcp-sockets.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -55,10 +56,6 @@ async function allRead(pid: number, port: number, clientPort: number): Promise<v
     const accepted = sockets.find((s) => s.localPort === port && s.remotePort === clientPort);
     return accepted?.rxQueue === 0 ? true : undefined;
   });
-}
-
-function outputLine(server: ServerProcess, pattern: RegExp): Promise<string> {
-  return waitFor(`a log line matching ${pattern}`, () => pattern.exec(server.output())?.[0]);
 }
 
 function connectionRefused(port: number): Promise<string> {

@@ -18,6 +18,7 @@ import { JitRegistry } from '../../../src/jit/registry.js';
 import { adderDescription } from '../../../src/service/adder-description.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
+import { waitUntil } from '../../support/wait-for.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Where the screenshots go: a run of the tests leaves docs/screenshots/ as committed. */
@@ -208,38 +209,38 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     const opened = await open(t, '/');
     if (opened === undefined) return;
     const { page, watch } = opened;
-    // The page's own location, once it is `expected`: the page records a step in the address after it
-    // shows the step's result (and Playwright learns of pushState later still), so reading it at once races.
-    const addressBecomes = async (expected: string) => {
-      try {
-        await page.waitForFunction(`location.search === ${JSON.stringify(expected)}`);
-      } catch {
-        assert.fail(`the address's query stayed ${await page.evaluate('location.search')}, not ${expected}`);
-      }
-    };
     assert.equal(await page.locator('#page-heading').textContent(), 'The adder’s page');
+    // The page records each step in the address before it shows the step's result: so that this is seen
+    // every time, what the page fetches after the result (the adder's description, its life) is held
+    // until the address has been read.
+    let held = await holdRequests(page, /\/adders\/123456$/);
     await page.locator('#term').fill('123456');
     await page.getByRole('button', { name: 'Compile', exact: true }).click();
     await page.locator('#compile-result', { hasText: 'x-jit-cache: compile' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
+    await held.release();
     assert.match((await page.locator('#compile-result').textContent()) ?? '', /201 Created/);
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
-    await addressBecomes('?term=123456');
     assert.equal(server?.app.jit.has(123456), true);
+    held = await holdRequests(page, /\/adders\/123456\/life$/);
     await page.locator('#x').fill('1');
     await page.getByRole('button', { name: 'Apply', exact: true }).click();
     await page.locator('#apply-result .result', { hasText: '123456 + 1 = 123457' }).waitFor();
-    await addressBecomes('?term=123456&x=1');
+    assert.equal(await addressQuery(page), '?term=123456&x=1');
+    await held.release();
 
+    // Back brings the address back first, then the page shows its state: the compile form's answer alone.
     await page.goBack();
-    await addressBecomes('?term=123456');
     await page.locator('#compile-result', { hasText: 'x-jit-cache: hit' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
     assert.equal(await page.locator('#apply-result').textContent(), '');
     await page.goBack();
-    await addressBecomes('');
     await page.locator('#page-heading', { hasText: 'The adder’s page' }).waitFor();
+    assert.equal(await addressQuery(page), '');
     await page.locator('#listing-body .empty').waitFor();
     await page.goForward();
     await page.locator('#page-heading', { hasText: 'adder 123456' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=123456');
     await assertClean(page, watch);
   });
 
@@ -354,11 +355,14 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     if (opened === undefined) return;
     const { page, watch } = opened;
     await page.locator('#page-heading', { hasText: 'adder -4' }).waitFor();
+    // The page's life, read after the result, held until the address (recorded before) has been read.
+    const life = await holdRequests(page, /\/adders\/-4\/life$/);
     await page.locator('#xs').fill('1, 2 3');
     await page.getByRole('button', { name: 'Apply to all' }).click();
     await page.locator('#batch-result .result', { hasText: '-4 + each = [-3, -2, -1]' }).waitFor();
     assert.match((await page.locator('#batch-result').textContent()) ?? '', /applyAll at 0x10 for 3 inputs/);
-    assert.equal(new URL(page.url()).searchParams.get('xs'), '1, 2 3');
+    assert.equal(new URLSearchParams(await addressQuery(page)).get('xs'), '1, 2 3');
+    await life.release();
 
     await page.getByRole('button', { name: '2147483647 + 1' }).click();
     await page.locator('#apply-result .result', { hasText: '2147483647 + 1 = -2147483648' }).waitFor();
@@ -403,7 +407,7 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await row.waitFor({ timeout: POLL_WAIT_MS });
     await page.getByRole('button', { name: 'Show adder 778' }).click();
     await page.locator('#page-heading', { hasText: 'adder 778' }).waitFor();
-    assert.equal(new URL(page.url()).search, '?term=778');
+    assert.equal(await addressQuery(page), '?term=778');
     const stats = (await (server as TestApp).http.get('/adders?limit=0').expect(200)).body.stats;
     await page
       .locator('#stat-compiles', { hasText: String(stats.compiles) })
@@ -413,6 +417,29 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     await page.locator('#registry-status', { hasText: 'Released adder 777' }).waitFor();
     await row.waitFor({ state: 'detached' });
     assert.equal(server?.app.jit.has(777), false);
+    await assertClean(page, watch);
+  });
+
+  it('keeps a press on a registry panel’s button while a poll redraws the panel, and acts on its release', async (t) => {
+    const opened = await open(t, '/');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    // The most recently used adder: its row is the list's last, and a call to it changes its count, not
+    // the order.
+    await (server as TestApp).http.post('/adders').send({ term: 779 }).expect(201);
+    const row = page.locator('#registry-body tr[data-term="779"]');
+    await row.locator('td.number', { hasText: /^0$/ }).waitFor({ timeout: POLL_WAIT_MS });
+    const show = page.getByRole('button', { name: 'Show adder 779' });
+    await show.scrollIntoViewIfNeeded();
+    const box = await show.boundingBox();
+    assert.ok(box !== null, 'the Show button is on screen');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await (server as TestApp).http.get('/adders/779/apply?x=1').expect(200);
+    await row.locator('td.number', { hasText: /^1$/ }).waitFor({ timeout: POLL_WAIT_MS });
+    await page.mouse.up();
+    await page.locator('#page-heading', { hasText: 'adder 779' }).waitFor();
+    assert.equal(await addressQuery(page), '?term=779');
     await assertClean(page, watch);
   });
 
@@ -453,6 +480,40 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
       (await page.locator('#blinding-body .key-history').textContent()) ?? '',
       /this one’s is different/,
     );
+    await assertClean(page, watch);
+  });
+
+  it('keeps a released page unmapped when a poll’s read of its life from before the release answers last', async (t) => {
+    const opened = await open(t, '/?term=4243');
+    if (opened === undefined) return;
+    const { page, watch } = opened;
+    await page.locator('#page-heading', { hasText: 'adder 4243' }).waitFor();
+    // The reads of the page's life from here on: a poll's first (answered by the service at once, handed
+    // to the page only after the release's), the release's own, then the next poll's (never answered: it
+    // shows that the first was handed over and nothing drew the life since).
+    const reads: Array<{ handed: Promise<void>; hand: () => void }> = [];
+    const nthRead = (n: number) =>
+      waitUntil(`read ${n + 1} of the page’s life`, () => reads.length > n, POLL_WAIT_MS);
+    await page.route(/\/adders\/4243\/life$/, async (route) => {
+      const read = { hand: () => {}, handed: Promise.resolve() };
+      read.handed = new Promise<void>((resolve) => {
+        read.hand = resolve;
+      });
+      const response = await route.fetch();
+      reads.push(read);
+      if (reads.length === 2) read.hand();
+      await read.handed;
+      await route.fulfill({ response });
+    });
+    await nthRead(0);
+    await page.getByRole('button', { name: 'Release adder 4243' }).click({ timeout: POLL_WAIT_MS });
+    await page.locator('#life-body tr[data-step="unmapped"]').waitFor();
+    reads[0]?.hand();
+    await nthRead(2);
+    assert.equal(await page.locator('#life-body tr[data-step="unmapped"]').count(), 1, 'the life drawn');
+    assert.match((await page.locator('#life-state').textContent()) ?? '', /Adder 4243 is gone/);
+    reads[2]?.hand();
+    await page.unrouteAll({ behavior: 'wait' });
     await assertClean(page, watch);
   });
 
@@ -565,6 +626,35 @@ describe('the explorer in headless Chromium', { skip: skipRuntimeIndependent }, 
     }
   });
 });
+
+/**
+ * Holds the page's requests whose address matches `pattern` until `release()`, which lets them through
+ * and removes the page's routes once their handlers are done.
+ */
+async function holdRequests(page: Page, pattern: RegExp): Promise<{ release: () => Promise<void> }> {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  await page.route(pattern, async (route) => {
+    await opened;
+    await route.continue();
+  });
+  return {
+    release: async () => {
+      open();
+      await page.unrouteAll({ behavior: 'wait' });
+    },
+  };
+}
+
+/**
+ * The query of the address the page is at, from the page itself: Playwright's page.url() learns of a
+ * pushState only later, from an event of its own.
+ */
+async function addressQuery(page: Page): Promise<string> {
+  return String(await page.evaluate('location.search'));
+}
 
 /** The Content-Security-Policy violations the page reported (watchPage listens for them). */
 async function cspViolations(page: Page): Promise<string[]> {

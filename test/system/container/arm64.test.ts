@@ -14,7 +14,6 @@ import { inCI, skipRuntimeIndependent } from '../../support/ci.js';
 import {
   type BuiltImage,
   buildImage,
-  containerLogs,
   containerState,
   docker,
   dockerEngineUnavailable,
@@ -22,6 +21,7 @@ import {
   releasedPages,
   removeBuiltImage,
   runCommand,
+  shutdownLogs,
 } from '../../support/docker.js';
 import { int32s, littleEndian } from '../../support/int32-bytes.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -118,7 +118,7 @@ describe('the image built for arm64, run under emulation', {
   it('on docker stop releases its pages and exits 0', async () => {
     await docker(['stop', '--time', '10', CONTAINER], { timeoutMs: 30_000 });
     const state = await containerState(CONTAINER);
-    const logs = await containerLogs(CONTAINER);
+    const logs = await shutdownLogs(CONTAINER);
     assert.equal(state.exitCode, 0, logs);
     assert.equal(releasedPages(logs), 2);
   });

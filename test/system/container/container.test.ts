@@ -18,7 +18,6 @@ import {
   type BuiltImage,
   buildImage,
   composeCommand,
-  containerLogs,
   containerState,
   DOCKER_LOCAL_HINT,
   docker,
@@ -29,6 +28,7 @@ import {
   releasedPages,
   removeBuiltImage,
   runCommand,
+  shutdownLogs,
   waitUntilHealthy,
 } from '../../support/docker.js';
 import { allAccepted } from '../../support/tcp-sockets.js';
@@ -71,7 +71,7 @@ async function assertStopsCleanly(stop: () => Promise<unknown>, container: strin
   await stop();
   const elapsed = Date.now() - start;
   const state = await containerState(container);
-  const logs = await containerLogs(container);
+  const logs = await shutdownLogs(container);
   assert.equal(state.status, 'exited');
   assert.equal(state.oomKilled, false);
   assert.equal(
