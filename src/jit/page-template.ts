@@ -14,8 +14,9 @@ export class PageTemplate {
 
   /**
    * Offsets of the 32-bit words that hold any part of a blinded page's `term ^ key` or key. Read-only by
-   * type, not frozen: blinding.ts walks it on every compile, and V8 walks a frozen array through its
-   * iterator protocol, an iterator result per offset (callgrind: about 450 instructions a compile).
+   * type, not frozen: blinding.ts walks it on every compile, and V8 walks a frozen array through the
+   * iterator protocol, an iterator result per offset (docs/decisions.md, "The warm and cold paths,
+   * against c576b46").
    */
   readonly blindedImmediateOffsets: readonly number[];
 
