@@ -14,15 +14,18 @@ export class PageTemplate {
   readonly #seed: ComposedPage;
   readonly #blinded: ComposedPage;
 
-  /** Offsets of the 32-bit words that hold any part of a blinded page's `term ^ key` or key. */
+  /**
+   * Offsets of the 32-bit words that hold any part of a blinded page's `term ^ key` or key. Read-only by
+   * type, not frozen: blinding.ts walks it on every compile, and V8 walks a frozen array through the
+   * iterator protocol, an iterator result per offset (docs/decisions.md, "The warm and cold paths,
+   * against c576b46").
+   */
   readonly blindedImmediateOffsets: readonly number[];
 
   constructor(compose: (term: number, key?: number) => ComposedPage) {
     this.#seed = compose(0);
     this.#blinded = compose(0, 0);
-    this.blindedImmediateOffsets = Object.freeze([
-      ...new Set(this.#blinded.slices.map((slice) => slice.offset)),
-    ]);
+    this.blindedImmediateOffsets = [...new Set(this.#blinded.slices.map((slice) => slice.offset))];
   }
 
   /** Where each term-dependent immediate sits in a seed page, or a blinded one, and what it holds. */

@@ -18,6 +18,8 @@
  * a page's previous occupant, and whether written code must be flushed to the instruction cache come from
  * it; by default, the host's (targets.ts).
  */
+// perf_hooks' own object: the global `performance` is a getter, which Node runs on every read.
+import { performance } from 'node:perf_hooks';
 import koffi, { type TypeObject } from 'koffi';
 import { ReleasedError } from './errors.js';
 import { assertInt32 } from './int32.js';
@@ -254,8 +256,11 @@ function assertFitsInPage(code: Uint8Array, length: number): void {
  */
 const gates = new WeakMap<Architecture, CallGates>();
 let prototypes: { int32: TypeObject; int32Array: TypeObject } | undefined;
+/** The architecture asked for last and its gates: every call asks, and a process calls one architecture. */
+let latest: { architecture: Architecture; gates: CallGates } | undefined;
 
 function callGates(architecture: Architecture): CallGates {
+  if (latest?.architecture === architecture) return latest.gates;
   let made = gates.get(architecture);
   if (made === undefined) {
     // Named prototypes are declared once per process, whatever the architectures.
@@ -275,5 +280,6 @@ function callGates(architecture: Architecture): CallGates {
     };
     gates.set(architecture, made);
   }
+  latest = { architecture, gates: made };
   return made;
 }

@@ -7,6 +7,8 @@
  * function, so no reference can outlive an eviction or a release.
  */
 
+// perf_hooks' own object: the global `performance` is a getter, which Node runs on every read.
+import { performance } from 'node:perf_hooks';
 import { encodeBlindedAdderPage } from './blinding.js';
 import { AdderLeasedError, AllAddersLeasedError, ReleasedError, SyscallError } from './errors.js';
 import { readImmediate } from './immediates.js';
@@ -515,17 +517,35 @@ export class JitRegistry {
     this.#recordEnd(entry, 'released', 0, (performance.now() - started) * 1000);
   }
 
-  /** Keeps `origin`'s life, now ended, in the ring (reusing the record it overwrites). */
+  /**
+   * Keeps `origin`'s life, now ended, in the ring, reusing the record it overwrites. A new record is made
+   * from the life it keeps, not from zeros: each field of a record made with small integers would change
+   * the record's shape when it first took a fraction, and the stores here, seeing many shapes, went
+   * generic (docs/decisions.md, "The warm and cold paths, against c576b46").
+   */
   #recordEnd(origin: Origin, ending: EndedLife['ending'], handedTo: number, unmapUs: number): void {
-    let record = this.#ended[this.#nextEnded];
+    const record = this.#ended[this.#nextEnded];
     if (record === undefined) {
-      record = { ...EMPTY_ORIGIN, ending, handedTo, unmapUs };
-      this.#ended[this.#nextEnded] = record;
+      this.#ended[this.#nextEnded] = {
+        term: origin.term,
+        calls: origin.calls,
+        compiledAtMs: origin.compiledAtMs,
+        recycled: origin.recycled,
+        recycledFrom: origin.recycledFrom,
+        preparedUs: origin.preparedUs,
+        writtenUs: origin.writtenUs,
+        sealedUs: origin.sealedUs,
+        codeBytes: origin.codeBytes,
+        ending,
+        handedTo,
+        unmapUs,
+      };
+    } else {
+      copyOrigin(origin, record);
+      record.ending = ending;
+      record.handedTo = handedTo;
+      record.unmapUs = unmapUs;
     }
-    copyOrigin(origin, record);
-    record.ending = ending;
-    record.handedTo = handedTo;
-    record.unmapUs = unmapUs;
     this.#nextEnded = (this.#nextEnded + 1) % ENDED_LIVES_KEPT;
   }
 
@@ -550,18 +570,6 @@ export class JitRegistry {
     if (this.#disposed) throw new ReleasedError('this JIT registry');
   }
 }
-
-const EMPTY_ORIGIN: Origin = {
-  term: 0,
-  calls: 0,
-  compiledAtMs: 0,
-  recycled: false,
-  recycledFrom: 0,
-  preparedUs: 0,
-  writtenUs: 0,
-  sealedUs: 0,
-  codeBytes: 0,
-};
 
 function copyOrigin(from: Origin, to: Origin): void {
   to.term = from.term;
