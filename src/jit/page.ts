@@ -250,8 +250,8 @@ function assertFitsInPage(code: Uint8Array, length: number): void {
  * `void batch_gate(int32_t *xs, size_t n, uintptr_t target)`, whose bodies only jump to target (`jmp rsi`,
  * `jmp rdx` on x86-64; `br x1`, `br x2` on arm64), leaving the arguments where the adder reads them. koffi
  * then needs one decoded function per signature for the whole process instead of one per adder: decoding
- * a function pointer costs about 10 µs, more than the syscalls of a compile, while a call through an
- * already-decoded function costs tens of nanoseconds. An architecture's gates are made on first use and
+ * a function pointer costs more than the syscalls of a compile, a call through a decoded function far less
+ * (decisions.md, "Smaller choices in the hot paths"). An architecture's gates are made on first use and
  * live as long as the process; their page is never written to after it is sealed.
  */
 const gates = new WeakMap<Architecture, CallGates>();

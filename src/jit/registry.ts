@@ -197,8 +197,8 @@ export class JitRegistry {
   // The recency order is a list threaded through the entries, least recently used at #oldest: a hit moves
   // its entry to #newest with a few pointer writes. Re-inserting into a Map (whose iteration order is
   // insertion order) did the same job, but each delete leaves a hole, and V8 rehashes the whole table once
-  // holes have used up its spare slots: in a full registry, nearly every hit. One hot term's hit took
-  // 4.77 µs with 4,096 adders compiled that way, 68 ns with the list (`npm run bench:jit`).
+  // holes have used up its spare slots: in a full registry, nearly every hit (the figures: decisions.md,
+  // "Smaller choices in the hot paths").
   #oldest: Entry | undefined;
   #newest: Entry | undefined;
   readonly #blinding: boolean;
@@ -256,8 +256,8 @@ export class JitRegistry {
     const results = new Int32Array(xs.length);
     for (let index = 0; index < xs.length; index += 1) {
       const x = xs[index];
-      // The field name is built only for the error: built for every value, `xs[${index}]` cost about
-      // 17 µs per 1,000 values, most of a 10,000-value request's time.
+      // The field name is built only for the error: built for every value, `xs[${index}]` took most of a
+      // 10,000-value request's time (decisions.md, "Smaller choices in the hot paths").
       if (!isInt32(x)) assertInt32(x, `xs[${index}]`);
       results[index] = x;
     }
