@@ -12,12 +12,19 @@
  *   taken for the code range.
  * - **V8's WebAssembly code space**, where V8 compiles a WebAssembly module (iced-x86, which describes an
  *   adder; on Node.js 22, also one that Node.js compiles itself at start): a reservation elsewhere, shown
- *   as a run of adjacent anonymous mappings that are each rwx (committed code) or `---p` (reserved, or a
- *   guard). So a writable+executable mapping in such a run, away from the code range, is taken for it.
+ *   as a run of adjacent anonymous mappings that are each rwx (committed code) or `---p` (reserved: not
+ *   yet committed, or code freed and decommitted). A run with reserved memory in it is taken for one. A
+ *   fresh code space can be committed whole, one rwx mapping alone until V8 frees some of it (seen on
+ *   Node.js 24 just after the first description), and then its shape does not tell: V8's own account
+ *   does. Run with `--perf-basic-prof`, V8 writes the address of each function it compiles to
+ *   /tmp/perf-<pid>.map, WebAssembly functions as `wasm-function[<index>]`; a run that holds one of them
+ *   is taken for a code space too. (Node.js 22's own module at start is compiled lazily: its code space
+ *   holds only a jump table, which V8 does not report, beside its reservation.)
  *
- * Anything else writable and executable is unexplained: a file mapped so, an anonymous mapping on its own,
- * a run with anything but rwx and reserved memory in it.
+ * Anything else writable and executable is unexplained: a file mapped so, an anonymous mapping alone (or
+ * in a run of rwx mappings only) in which V8 reports no WebAssembly code.
  */
+import { readFileSync } from 'node:fs';
 import type { Mapping } from './maps.js';
 
 /** The size of V8's code range on x86-64 in the Node.js versions the project runs (measured: SECURITY.md). */
@@ -41,14 +48,48 @@ export function bytesOf(mappings: readonly Mapping[]): number {
   return mappings.reduce((total, { start, end }) => total + (end - start), 0);
 }
 
+/** Where V8 says it logs the code it compiles when run with `--perf-basic-prof`. */
+export const perfMapPath = (pid: number) => `/tmp/perf-${pid}.map`;
+
 /**
- * Classifies every writable+executable mapping of `maps` (one reading, in address order) but those listed
- * in `jitPages`. `executable` is the path of the process's node executable (/proc/<pid>/exe).
+ * The addresses of the WebAssembly functions V8 has compiled, from the text of its perf map: one
+ * `<address> <size> <name>` line per function, in hexadecimal, a WebAssembly function named
+ * `wasm-function[<index>]…` (after a prefix such as `JS:`).
+ */
+export function webAssemblyCodeIn(perfMap: string): number[] {
+  const addresses: number[] = [];
+  for (const line of perfMap.split('\n')) {
+    const match = /^([0-9a-f]+) [0-9a-f]+ (?:[A-Za-z]+:)?\*?wasm-function\[[0-9]+\]/.exec(line);
+    if (match?.[1]) addresses.push(Number.parseInt(match[1], 16));
+  }
+  return addresses;
+}
+
+/** webAssemblyCodeIn the perf map of process `pid`; none if V8 has written none. */
+export function readWebAssemblyCode(pid: number): number[] {
+  try {
+    return webAssemblyCodeIn(readFileSync(perfMapPath(pid), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+export interface ClassifyOptions {
+  /** The JIT's own pages, which harness/jit-pages.ts judges. */
+  jitPages?: readonly Mapping[];
+  /** Addresses of WebAssembly code V8 reports (readWebAssemblyCode). */
+  webAssemblyCode?: readonly number[];
+}
+
+/**
+ * Classifies every writable+executable mapping of `maps` (one reading, in address order) but the JIT's
+ * pages. `executable` is the path of the process's node executable (/proc/<pid>/exe).
  */
 export function classifyWritableExecutable(
   maps: readonly Mapping[],
   executable: string,
-  jitPages: readonly Mapping[] = [],
+  { jitPages = [], webAssemblyCode = [] }: ClassifyOptions = {},
 ): WritableExecutableReading {
   // The executable's own image is a run of its mappings from its ELF header on; the builtins' remapping is
   // the one read+execute mapping of it that follows something else.
@@ -62,6 +103,14 @@ export function classifyWritableExecutable(
     builtins !== undefined &&
     mapping.end > builtins.start - CODE_RANGE_BYTES &&
     mapping.start < builtins.end + CODE_RANGE_BYTES;
+  const isCodeSpace = (run: readonly Mapping[]) => {
+    const start = run[0]?.start ?? 0;
+    const end = run.at(-1)?.end ?? 0;
+    return (
+      run.some(({ perms }) => perms === '---p') ||
+      webAssemblyCode.some((address) => start <= address && address < end)
+    );
+  };
 
   const reading: WritableExecutableReading = { builtins, codeRange: [], webAssembly: [], unexplained: [] };
   const ours = new Set(jitPages.map(({ start }) => start));
@@ -69,14 +118,14 @@ export function classifyWritableExecutable(
     if (!isWritableExecutable(mapping) || ours.has(mapping.start)) return;
     if (!isAnonymous(mapping)) reading.unexplained.push(mapping);
     else if (nearBuiltins(mapping)) reading.codeRange.push(mapping);
-    else if (inReservedRun(maps, index)) reading.webAssembly.push(mapping);
+    else if (isCodeSpace(codeSpaceRun(maps, index))) reading.webAssembly.push(mapping);
     else reading.unexplained.push(mapping);
   });
   return reading;
 }
 
-/** Whether the mapping at `index` is in a run of adjacent rwx and reserved anonymous mappings, with some reserved. */
-function inReservedRun(maps: readonly Mapping[], index: number): boolean {
+/** The run of adjacent rwx and reserved anonymous mappings around the one at `index`. */
+function codeSpaceRun(maps: readonly Mapping[], index: number): readonly Mapping[] {
   let first = index;
   while (first > 0 && adjacent(maps[first - 1], maps[first]) && isCodeSpacePart(maps[first - 1] as Mapping))
     first -= 1;
@@ -87,7 +136,7 @@ function inReservedRun(maps: readonly Mapping[], index: number): boolean {
     isCodeSpacePart(maps[last + 1] as Mapping)
   )
     last += 1;
-  return maps.slice(first, last + 1).some(({ perms }) => perms === '---p');
+  return maps.slice(first, last + 1);
 }
 
 function adjacent(before: Mapping | undefined, after: Mapping | undefined): boolean {

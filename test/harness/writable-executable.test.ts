@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMaps } from '../../harness/maps.js';
-import { bytesOf, classifyWritableExecutable } from '../../harness/writable-executable.js';
+import { bytesOf, classifyWritableExecutable, webAssemblyCodeIn } from '../../harness/writable-executable.js';
 
 const NODE = '/opt/node/26/package/bin/node';
 
@@ -57,7 +57,16 @@ describe('classifyWritableExecutable on synthetic maps lines', () => {
     assert.deepEqual(reading.unexplained, []);
   });
 
-  it('leaves unexplained a writable+executable file or lone anonymous mapping, and the JIT’s pages to their classifier', () => {
+  it('names a fresh code space, one rwx mapping alone, by the WebAssembly code V8 reports in it', () => {
+    // Node.js 24.22.3 just after the first description: iced-x86's code space before any of it was freed.
+    const lines = [...IMAGE, ...CODE_RANGE, '36c65943e000-36c65958f000 rwxp 00000000 00:00 0'];
+    assert.deepEqual(starts(classifyWritableExecutable(maps(...lines), NODE).unexplained), ['36c65943e000']);
+    const reading = classifyWritableExecutable(maps(...lines), NODE, { webAssemblyCode: [0x36c659440840] });
+    assert.deepEqual(starts(reading.webAssembly), ['36c65943e000']);
+    assert.deepEqual(reading.unexplained, []);
+  });
+
+  it('leaves unexplained a writable+executable file, and anonymous memory alone that V8 reports no WebAssembly code in, and the JIT’s pages to their classifier', () => {
     const jitPage = parseMaps('7f0000020000-7f0000021000 rwxp 00000000 00:00 0');
     const reading = classifyWritableExecutable(
       maps(
@@ -68,16 +77,38 @@ describe('classifyWritableExecutable on synthetic maps lines', () => {
         '30000000-30010000 rw-p 00000000 00:00 0',
         '30010000-30020000 rwxp 00000000 00:00 0',
         '30020000-30030000 ---p 00000000 00:00 0',
+        '40000000-40010000 rwxp 00000000 00:00 0',
+        '40010000-40020000 rwxp 00000000 00:00 0',
+        '50000000-50010000 rwxp 00000000 00:00 0',
         '7f0000020000-7f0000021000 rwxp 00000000 00:00 0',
         '7f0000021000-7f0000022000 ---p 00000000 00:00 0',
       ),
       NODE,
-      jitPage,
+      // WebAssembly code in the file, in the rw- mapping, just past the end of the run at 40000000, and in
+      // the second half of that run.
+      { jitPages: jitPage, webAssemblyCode: [0x10000000, 0x30000000, 0x40020000, 0x40010100] },
     );
-    assert.deepEqual(starts(reading.unexplained), ['10000000', '20000000']);
-    // Reserved memory after it makes a run: a code space's shape, away from the code range.
-    assert.deepEqual(starts(reading.webAssembly), ['30010000']);
+    assert.deepEqual(starts(reading.unexplained), ['10000000', '20000000', '50000000']);
+    // Beside reserved memory: a code space's shape, away from the code range; and a run that V8 reports
+    // WebAssembly code in, all of it.
+    assert.deepEqual(starts(reading.webAssembly), ['30010000', '40000000', '40010000']);
     assert.deepEqual(starts(reading.codeRange), ['7faffc000000', '7fb01bfd5000']);
+  });
+
+  it('reads the addresses of WebAssembly functions, and only those, from V8’s perf map', () => {
+    const perfMap = [
+      '7f936e62c140 ec Builtin:JSToWasmWrapperAsm',
+      '2fe41e1bd840 80 JS:wasm-function[1754]-1754-liftoff',
+      '2fe41e212000 1a0 JS:wasm-function[22]-22-turbofan',
+      '3a5c0e1c4a00 2c JS:wasm-function[0]-0-liftoff',
+      '7f936e58f600 38 JS:~IterableToFixedArrayForWasm',
+      'not a line 12 JS:wasm-function[1]',
+      '',
+    ].join('\n');
+    assert.deepEqual(
+      webAssemblyCodeIn(perfMap).map((address) => address.toString(16)),
+      ['2fe41e1bd840', '2fe41e212000', '3a5c0e1c4a00'],
+    );
   });
 
   it('finds no code range without the builtins, and refuses two remappings', () => {
