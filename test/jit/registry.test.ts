@@ -491,11 +491,14 @@ describe('JitRegistry', () => {
           .sort(),
         [1, 3],
       );
-      assert.throws(() => registry.release(1), AdderLeasedError);
+      assert.throws(() => registry.release(1), { name: AdderLeasedError.name, code: 'JIT_ADDER_LEASED' });
       assert.equal(registry.has(1), true);
       const { lease: three } = registry.lease(3);
       const before = registry.stats();
-      assert.throws(() => registry.compile(4), AllAddersLeasedError);
+      assert.throws(() => registry.compile(4), {
+        name: AllAddersLeasedError.name,
+        code: 'JIT_ALL_ADDERS_LEASED',
+      });
       assert.equal(registry.has(4), false);
       assert.equal(registry.stats().compiles, before.compiles, 'nothing compiled');
       assert.equal(registry.stats().live, 2, 'and nothing evicted');

@@ -1,7 +1,7 @@
 /** The table of architectures (targets.ts): which exist, which is this host's, and the levels they have. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ARM64 } from '../../src/jit/arm64/architecture.js';
+import { ARM64, createArm64Target } from '../../src/jit/arm64/architecture.js';
 import { UnsupportedPlatformError } from '../../src/jit/errors.js';
 import {
   ARCHITECTURES,
@@ -43,6 +43,8 @@ describe('the architectures', () => {
         ['arm64-neon', 4],
       ],
     );
+    // Unrolled otherwise than chosen, a variant named with its factor.
+    assert.equal(createArm64Target('neon', 2).name, 'arm64-neon-x2');
     assert.equal(ARM64.flushesInstructionCache, true);
     assert.equal(X86_64.flushesInstructionCache, false);
     assert.equal(ARM64.trapFill, 0x00);
@@ -85,5 +87,12 @@ describe('the architectures', () => {
             `babyjit needs Linux on x86-64 or arm64 (it emits their machine code and maps it with Linux's mmap); this is ${platform} on ${arch}`,
       );
     }
+  });
+
+  it('refuses to take a host architecture it has no code for', (t) => {
+    const arch = Object.getOwnPropertyDescriptor(process, 'arch') as PropertyDescriptor;
+    t.after(() => Object.defineProperty(process, 'arch', arch));
+    Object.defineProperty(process, 'arch', { ...arch, value: 'riscv64' });
+    assert.throws(() => hostArchitecture(), UnsupportedPlatformError);
   });
 });

@@ -40,9 +40,8 @@ export const w = (number: number): GeneralRegister => register(number, 32);
 export const x = (number: number): GeneralRegister => register(number, 64);
 
 /** The sf bit of an instruction whose registers all have the same width: 0 for W, 1 for X. */
-function sizeFlag(...registers: GeneralRegister[]): number {
-  const [first] = registers;
-  if (first === undefined || registers.some((operand) => operand.width !== first.width))
+function sizeFlag(first: GeneralRegister, ...others: GeneralRegister[]): number {
+  if (others.some((operand) => operand.width !== first.width))
     throw new RangeError('the registers of one instruction must all be W registers or all X registers');
   return first.width === 64 ? 1 : 0;
 }

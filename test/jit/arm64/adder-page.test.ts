@@ -11,6 +11,7 @@ import {
   PADDING,
   UNROLL_FACTORS,
 } from '../../../src/jit/arm64/adder-page.js';
+import { ARM64, CHOSEN_UNROLL } from '../../../src/jit/arm64/architecture.js';
 import { ARM64_CALL_GATES } from '../../../src/jit/arm64/call-gates.js';
 import { readImmediate } from '../../../src/jit/immediates.js';
 import { PageTemplate } from '../../../src/jit/page-template.js';
@@ -245,6 +246,24 @@ describe('A64 adder pages', () => {
     assert.throws(() => template.encode(2 ** 31), /term must be an integer from -2147483648 to 2147483647/);
     assert.throws(() => template.encode(1, 1.5), /key must be an integer/);
     assert.throws(() => composePage(batchKernel('scalar', 1), Number.NaN), /term must be an integer/);
+    assert.throws(() => composePage(batchKernel('scalar', 1), 1, 1.5), /key must be an integer/);
+  });
+
+  it('are what each level’s target composes and encodes from its template, blinded or not', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ARM64_LEVELS),
+        int32,
+        fc.option(int32, { nil: undefined }),
+        (level, term, key) => {
+          const target = ARM64.target(level);
+          const expected = composePage(batchKernel(level, CHOSEN_UNROLL[level]), term, key).code;
+          assert.deepEqual(target.composePage(term, key), expected);
+          assert.deepEqual(target.encodePage(term, key), expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -37,9 +37,9 @@ describe('A64 code buffer', () => {
   });
 
   it('refuses a branch to a label never bound, and a label bound twice', () => {
-    const code = new CodeBuffer();
+    const code = new CodeBuffer().emit(ret());
     code.branch((offset) => bCond(Condition.ne, offset), code.label());
-    assert.throws(() => code.finish(), /the branch at offset 0 has an unbound label/);
+    assert.throws(() => code.finish(), /the branch at offset 4 has an unbound label/);
     const twice = new CodeBuffer();
     const label = twice.label();
     twice.bind(label);

@@ -76,6 +76,7 @@ describe('A64 encoders', () => {
     assert.throws(() => ldrImmediate(w(1), x(0), 2), /multiple of 4/);
     assert.throws(() => ldrImmediate(w(1), x(0), 4 * 4096), /offset \/ 4 must be an integer from 0 to 4095/);
     assert.throws(() => udf(-1), /imm16/);
+    assert.throws(() => bCond(15 as Condition, 4), /cond must be an integer from 0 to 14, got 15/);
   });
 
   it('refuse branch offsets that are not whole words or beyond ±1 MiB', () => {
@@ -89,11 +90,14 @@ describe('A64 encoders', () => {
   });
 
   it('refuse operands of the wrong kind: a W base address, an X loaded into 32-bit lanes', () => {
-    assert.throws(() => br(w(1)), /X register/);
-    assert.throws(() => ldrImmediate(x(1), x(0), 0), /W register/);
-    assert.throws(() => strPostIndex(w(1), w(0), 4), /X register/);
-    assert.throws(() => dupGeneral(0, x(9)), /W register/);
-    assert.throws(() => ld1(0, 1, w(0)), /X register/);
+    assert.throws(() => br(w(1)), /the branch target must be an X register/);
+    assert.throws(() => ldrImmediate(x(1), x(0), 0), /the loaded register must be a W register/);
+    assert.throws(() => ldrImmediate(w(1), w(0), 0), /the base register must be an X register/);
+    assert.throws(() => strPostIndex(x(1), x(0), 4), /the stored register must be a W register/);
+    assert.throws(() => strPostIndex(w(1), w(0), 4), /the base register must be an X register/);
+    assert.throws(() => dupGeneral(0, x(9)), /the broadcast register must be a W register/);
+    assert.throws(() => ld1(0, 1, w(0)), /the base register must be an X register/);
+    assert.throws(() => st1PostIndex(0, 1, w(0)), /the base register must be an X register/);
   });
 
   it('refuse register lists that are empty, longer than four or wrap past v31', () => {
@@ -103,6 +107,13 @@ describe('A64 encoders', () => {
       () => ld1(30, 3, x(0)),
       /last register of the list must be an integer from 0 to 31, got 32/,
     );
-    assert.throws(() => addVector(32, 0, 0), /Vd/);
+    assert.throws(
+      () => ld1(32, 1, x(0)),
+      /first register of the list must be an integer from 0 to 31, got 32/,
+    );
+    assert.throws(() => addVector(32, 0, 0), /Vd must be an integer from 0 to 31, got 32/);
+    assert.throws(() => addVector(0, 32, 0), /Vn must be/);
+    assert.throws(() => addVector(0, 0, 32), /Vm must be/);
+    assert.throws(() => dupGeneral(-1, w(9)), /Vd must be/);
   });
 });
