@@ -30,15 +30,12 @@
  * 50 requests. The warm-up is left out of both measures.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { GCProfilerResult } from 'node:v8';
 import { applyRequest, batchRequest, scramble } from '../../harness/adder-requests.js';
 import { type CheckedRequest, driveChecked } from '../../harness/checked-load.js';
 import { freePort, type ServerProcess, startServerProcess } from '../../harness/server-process.js';
-
-const heapProbe = fileURLToPath(new URL('../../harness/heap-probe.js', import.meta.url));
+import { askHeapProbe, HEAP_PROBE_NODE_OPTIONS } from '../support/heap-probe.js';
 
 const TERMS = 5_000;
 const WARMUP_REQUESTS = 20_000;
@@ -64,21 +61,9 @@ function planMix(offset: number): (i: number) => CheckedRequest {
   };
 }
 
-interface ProbeAnswer {
-  live?: number;
-  profile?: GCProfilerResult;
-}
-
-/** Asks the server's heap probe one question and waits for its answer. */
-async function ask(server: ServerProcess, question: 'live' | 'profile'): Promise<ProbeAnswer> {
-  const answer = once(server.child, 'message') as Promise<[ProbeAnswer]>;
-  server.child.send(question);
-  return (await answer)[0];
-}
-
 /** The live heap after a full collection, in bytes. */
 async function liveHeap(server: ServerProcess): Promise<number> {
-  const { live } = await ask(server, 'live');
+  const { live } = await askHeapProbe(server, 'live');
   if (live === undefined) throw new Error('the heap probe did not say how large the live heap is');
   return live;
 }
@@ -125,7 +110,7 @@ describe('the heap under the apply routes', () => {
     timeout: 90_000,
   }, async (t) => {
     const server = startServerProcess({
-      nodeOptions: ['--min-semi-space-size=16', '--expose-gc', '--import', heapProbe],
+      nodeOptions: ['--min-semi-space-size=16', ...HEAP_PROBE_NODE_OPTIONS],
       env: { LOG_LEVEL: 'info', METRICS: 'on', JIT_MAX_ADDERS: '256' },
       port: await freePort(),
       ipc: true,
@@ -142,7 +127,7 @@ describe('the heap under the apply routes', () => {
       const liveAfterFirstRun = await liveHeap(server);
       await drive(RUN_REQUESTS, WARMUP_REQUESTS + RUN_REQUESTS);
       const liveAfterSecondRun = await liveHeap(server);
-      const { profile } = await ask(server, 'profile');
+      const { profile } = await askHeapProbe(server, 'profile');
       server.child.kill('SIGTERM');
       assert.equal((await server.exited).code, 0);
       assert.ok(profile, 'the probe answered with its GC profile');

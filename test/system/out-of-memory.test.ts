@@ -15,15 +15,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { freePort, type ServerProcess, startServerProcess } from '../../harness/server-process.js';
 import { wrappingAdd } from '../../src/jit/int32.js';
 import { errorMessage } from '../support/app.js';
-
-const heapProbe = fileURLToPath(new URL('../../harness/heap-probe.js', import.meta.url));
+import { askHeapProbe, HEAP_PROBE_NODE_OPTIONS } from '../support/heap-probe.js';
 
 /** Adder pages that fit in the room left above the address space in use. */
 const HEADROOM_PAGES = 64;
@@ -34,9 +31,7 @@ const PRESSURE_EVICTIONS = 4;
 
 /** Runs a full collection in the server (its heap probe) and waits for it to finish. */
 async function collectGarbage(server: ServerProcess): Promise<void> {
-  const answer = once(server.child, 'message');
-  server.child.send('collect');
-  assert.deepEqual((await answer)[0], { collected: true });
+  assert.deepEqual(await askHeapProbe(server, 'collect'), { collected: true });
 }
 
 function addressSpaceBytes(pid: number): number {
@@ -89,14 +84,7 @@ describe('a host out of memory for executable pages', () => {
     const server = startServerProcess({
       port,
       env: { JIT_MAX_ADDERS: '10000', MALLOC_TOP_PAD_: String(16 * 2 ** 20) },
-      nodeOptions: [
-        '--no-opt',
-        '--no-maglev',
-        '--min-semi-space-size=16',
-        '--expose-gc',
-        '--import',
-        heapProbe,
-      ],
+      nodeOptions: ['--no-opt', '--no-maglev', '--min-semi-space-size=16', ...HEAP_PROBE_NODE_OPTIONS],
       ipc: true,
     });
     const base = await server.listening;
