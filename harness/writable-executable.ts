@@ -59,7 +59,7 @@ export const perfMapPath = (pid: number) => `/tmp/perf-${pid}.map`;
 export function webAssemblyCodeIn(perfMap: string): number[] {
   const addresses: number[] = [];
   for (const line of perfMap.split('\n')) {
-    const match = /^([0-9a-f]+) [0-9a-f]+ (?:[A-Za-z]+:)?\*?wasm-function\[[0-9]+\]/.exec(line);
+    const match = /^([0-9a-f]+) [0-9a-f]+ (?:[A-Za-z]+:)?wasm-function\[[0-9]+\]/.exec(line);
     if (match?.[1]) addresses.push(Number.parseInt(match[1], 16));
   }
   return addresses;
